@@ -1,0 +1,99 @@
+// The machine description: every modeled structure is built from this, and its
+// defaults live in one place (machines/skylake-client.ini mirrors them, with a
+// source cited for each figure). A user compares two machines by changing a
+// file or a --set override, not code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace simx {
+
+// One set-associative TLB array. entries == ways means fully associative.
+struct TlbArrayConfig {
+    uint32_t entries = 0;       // 0 disables the array
+    uint32_t ways = 1;
+    uint32_t hit_latency = 1;   // cycles charged when the lookup hits here
+    std::string policy = "lru"; // see sim/tlb/replacement.h
+};
+
+struct TlbConfig {
+    TlbArrayConfig itlb_4k{128, 8, 1, "lru"};
+    TlbArrayConfig itlb_2m{8, 8, 1, "lru"};
+    TlbArrayConfig dtlb_4k{64, 4, 1, "lru"};
+    TlbArrayConfig dtlb_2m{32, 4, 1, "lru"};
+    TlbArrayConfig dtlb_1g{4, 4, 1, "lru"};
+    TlbArrayConfig stlb{1536, 12, 9, "lru"};     // 4 KiB and 2 MiB entries
+    TlbArrayConfig stlb_1g{16, 4, 9, "lru"};
+    std::string prefetcher = "none";             // none | next-page
+    uint32_t prefetch_degree = 1;
+};
+
+// Paging-structure caches (SDM 4.10.3). Entries/ways per level.
+struct PscConfig {
+    TlbArrayConfig pml5{2, 2, 0, "lru"};
+    TlbArrayConfig pml4{4, 4, 0, "lru"};
+    TlbArrayConfig pdpt{8, 4, 0, "lru"};
+    TlbArrayConfig pd{32, 8, 0, "lru"};
+};
+
+struct CacheLevelConfig {
+    uint64_t size_bytes = 0;
+    uint32_t ways = 1;
+    uint32_t latency = 1;       // load-to-use cycles on a hit at this level
+    std::string policy = "lru";
+};
+
+struct CacheConfig {
+    CacheLevelConfig l1d{32 * 1024, 8, 4, "lru"};
+    CacheLevelConfig l2{256 * 1024, 4, 12, "lru"};
+    CacheLevelConfig llc{8 * 1024 * 1024, 16, 44, "lru"};  // shared by all CPUs
+    uint32_t dram_latency = 250;
+    uint32_t remote_dram_extra = 90;  // extra cycles when the line's node != the CPU's node
+};
+
+struct MmuConfig {
+    uint32_t phys_addr_bits = 39;   // MAXPHYADDR, CPUID.80000008H:EAX[7:0]
+    bool la57_supported = true;     // CPUID.(7,0):ECX[16]
+    bool pages_1g_supported = true; // CPUID.80000001H:EDX[26]
+    bool pcid_supported = true;     // CPUID.01H:ECX[17]
+    uint32_t walk_base_latency = 1; // fixed cycles to start a walk, beyond its loads
+    uint32_t fault_latency = 0;     // extra cycles to deliver a fault from a walk
+};
+
+struct MemoryConfig {
+    // Bytes per NUMA node; node i's RAM follows node i-1's in the physical map.
+    std::vector<uint64_t> node_bytes{uint64_t{512} << 20, uint64_t{512} << 20};
+};
+
+struct MachineConfig {
+    std::string name = "skylake-client";
+    uint32_t cpus = 2;
+    std::vector<uint32_t> cpu_node;  // NUMA node of each CPU; empty = round robin
+    uint64_t seed = 1;
+    TlbConfig tlb;
+    PscConfig psc;
+    CacheConfig cache;
+    MmuConfig mmu;
+    MemoryConfig memory;
+
+    uint32_t node_of_cpu(uint32_t cpu) const;
+    uint64_t total_ram() const;
+    // Throws SimError naming the inconsistent setting (e.g. ways not dividing entries).
+    void validate() const;
+};
+
+// Loads a machine: defaults, then the INI file (if any), then each "key=value"
+// override (later wins). A bad or unknown key throws SimError naming the key and,
+// for the file, its line.
+MachineConfig load_machine_config(const std::string& ini_path,
+                                  const std::vector<std::string>& overrides);
+
+// Every recognised key with its current value, "key = value" lines in INI order.
+std::string describe_machine_config(const MachineConfig& config);
+
+// Parses "512M", "1G", "4096", "64K" into bytes; throws SimError on bad input.
+uint64_t parse_byte_size(const std::string& text);
+
+}  // namespace simx

@@ -1,0 +1,109 @@
+// The TLB hierarchy of one CPU: L1 ITLB (4K, 2M), L1 DTLB split by page size
+// (4K, 2M, 1G), and a unified second-level TLB (4K+2M, plus a 1G array), as on
+// Intel Skylake (optimization manual, table 2-15). Sizes, ways, latencies and
+// policies come from TlbConfig; a zero-entry array is absent and translations it
+// would hold are splintered into the next smaller array.
+//
+// Protocol (the MMU drives it): lookup() probes the port's L1 arrays, then the
+// STLB; an STLB hit refills the L1. On a full miss the MMU walks and calls fill(),
+// which installs the translation in the STLB and the port's L1.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "sim/machine/config.h"
+#include "sim/tlb/tlb_array.h"
+
+namespace simx {
+
+class StatsRegistry;
+
+enum class TlbPort : uint8_t { kInstruction = 0, kData = 1 };
+
+struct TlbLookup {
+    TlbEntry* entry = nullptr;  // nullptr on a miss in every level
+    uint32_t latency = 0;       // cycles charged for the lookup (L1 or STLB hit latency)
+    uint8_t level = 0;          // 1 = L1 hit, 2 = STLB hit, 0 = miss
+};
+
+struct TlbLevelStats {
+    uint64_t accesses = 0;
+    uint64_t misses = 0;
+};
+
+class TlbHierarchy {
+public:
+    TlbHierarchy(const TlbConfig& config, uint64_t seed);
+
+    TlbLookup lookup(uint64_t va, uint16_t pcid, TlbPort port) {
+        const std::span<TlbArray* const> l1 =
+            port == TlbPort::kData ? std::span<TlbArray* const>(dtlb_) : std::span<TlbArray* const>(itlb_);
+        auto& l1_stats = level_stats_[static_cast<unsigned>(port)];
+        ++l1_stats.accesses;
+        for (TlbArray* a : l1) {
+            if (TlbEntry* e = a->lookup(va, pcid)) return {e, a->hit_latency(), 1};
+        }
+        ++l1_stats.misses;
+        ++stlb_stats_.accesses;
+        for (TlbArray* a : {&stlb_, &stlb_1g_}) {
+            if (!a->enabled()) continue;
+            if (TlbEntry* e = a->lookup(va, pcid)) {
+                if (e->prefetched) {
+                    e->prefetched = false;
+                    ++prefetch_useful_;
+                }
+                fill_l1(va, *e, port);
+                return {e, a->hit_latency(), 2};
+            }
+        }
+        ++stlb_stats_.misses;
+        return {};
+    }
+
+    // Installs the translation of `va` from a leaf (leaf.frame is the leaf page's
+    // base, leaf.leaf_size its size) in the STLB and the port's L1.
+    void fill(uint64_t va, const TlbEntry& leaf, TlbPort port);
+    // Installs a prefetched translation in the STLB only.
+    void fill_prefetch(uint64_t va, const TlbEntry& leaf);
+
+    template <typename Pred>
+    uint32_t invalidate_page(uint64_t va, Pred&& pred) {
+        uint32_t n = 0;
+        for (TlbArray* a : all_) n += a->invalidate_page(va, pred);
+        return n;
+    }
+    template <typename Pred>
+    uint32_t invalidate_all(Pred&& pred) {
+        uint32_t n = 0;
+        for (TlbArray* a : all_) n += a->invalidate_all(pred);
+        return n;
+    }
+
+    // Every array, for tests and reports.
+    const std::array<TlbArray*, 7>& arrays() const { return all_; }
+    uint32_t valid_entries() const;
+    const TlbLevelStats& level_stats(TlbPort port) const { return level_stats_[static_cast<unsigned>(port)]; }
+    const TlbLevelStats& stlb_stats() const { return stlb_stats_; }
+
+    void register_stats(StatsRegistry& stats, const std::string& scope) const;
+
+private:
+    void fill_l1(uint64_t va, const TlbEntry& source, TlbPort port);
+    static void fill_into(TlbArray& array, uint64_t va, const TlbEntry& source, PageSize size, bool prefetched = false);
+
+    TlbArray itlb_4k_, itlb_2m_;
+    TlbArray dtlb_4k_, dtlb_2m_, dtlb_1g_;
+    TlbArray stlb_, stlb_1g_;
+    std::array<TlbArray*, 2> itlb_;
+    std::array<TlbArray*, 3> dtlb_;
+    std::array<TlbArray*, 7> all_;
+    std::array<TlbLevelStats, 2> level_stats_{};
+    TlbLevelStats stlb_stats_;
+    uint64_t prefetch_fills_ = 0;
+    uint64_t prefetch_useful_ = 0;
+};
+
+}  // namespace simx
