@@ -14,16 +14,19 @@ namespace simx {
 struct TlbArrayConfig {
     uint32_t entries = 0;       // 0 disables the array
     uint32_t ways = 1;
-    uint32_t hit_latency = 1;   // cycles charged when the lookup hits here
+    uint32_t hit_latency = 0;   // cycles added when the lookup hits here
     std::string policy = "lru"; // see sim/tlb/replacement.h
 };
 
+// Defaults: Intel Skylake client (see machines/skylake-client.ini for sources).
+// Latencies are cycles *added* to the access: an L1 TLB hit overlaps the L1D
+// lookup (VIPT), so it adds nothing; an STLB hit adds its own latency.
 struct TlbConfig {
-    TlbArrayConfig itlb_4k{128, 8, 1, "lru"};
-    TlbArrayConfig itlb_2m{8, 8, 1, "lru"};
-    TlbArrayConfig dtlb_4k{64, 4, 1, "lru"};
-    TlbArrayConfig dtlb_2m{32, 4, 1, "lru"};
-    TlbArrayConfig dtlb_1g{4, 4, 1, "lru"};
+    TlbArrayConfig itlb_4k{128, 8, 0, "lru"};
+    TlbArrayConfig itlb_2m{8, 8, 0, "lru"};
+    TlbArrayConfig dtlb_4k{64, 4, 0, "lru"};
+    TlbArrayConfig dtlb_2m{32, 4, 0, "lru"};
+    TlbArrayConfig dtlb_1g{4, 4, 0, "lru"};
     TlbArrayConfig stlb{1536, 12, 9, "lru"};     // 4 KiB and 2 MiB entries
     TlbArrayConfig stlb_1g{16, 4, 9, "lru"};
     std::string prefetcher = "none";             // none | next-page
@@ -49,8 +52,8 @@ struct CacheConfig {
     CacheLevelConfig l1d{32 * 1024, 8, 4, "lru"};
     CacheLevelConfig l2{256 * 1024, 4, 12, "lru"};
     CacheLevelConfig llc{8 * 1024 * 1024, 16, 44, "lru"};  // shared by all CPUs
-    uint32_t dram_latency = 250;
-    uint32_t remote_dram_extra = 90;  // extra cycles when the line's node != the CPU's node
+    uint32_t dram_latency = 246;
+    uint32_t remote_dram_extra = 160;  // extra cycles when the line's node != the CPU's node
 };
 
 struct MmuConfig {

@@ -14,6 +14,11 @@ void StatsRegistry::add(const std::string& scope, const std::string& name, const
     entries_.push_back({scope, name, counter});
 }
 
+void StatsRegistry::add_value(const std::string& scope, const std::string& name, uint64_t value) {
+    owned_.push_back(value);
+    add(scope, name, &owned_.back());
+}
+
 bool StatsRegistry::has(const std::string& scope, const std::string& name) const {
     return std::any_of(entries_.begin(), entries_.end(),
                        [&](const Entry& e) { return e.scope == scope && e.name == name; });

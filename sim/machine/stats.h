@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ namespace simx {
 class StatsRegistry {
 public:
     void add(const std::string& scope, const std::string& name, const uint64_t* counter);
+    // A counter whose value the registry itself keeps (a job's summary figures).
+    void add_value(const std::string& scope, const std::string& name, uint64_t value);
 
     // Value of one counter; throws SimError if it was never registered.
     uint64_t value(const std::string& scope, const std::string& name) const;
@@ -42,6 +45,7 @@ private:
         const uint64_t* counter;
     };
     std::vector<Entry> entries_;
+    std::deque<uint64_t> owned_;  // deque: element addresses stay valid as it grows
 };
 
 }  // namespace simx

@@ -94,10 +94,7 @@ Translation Mmu::translate(VirtAddr va_typed, const Access& access) {
 void Mmu::prefetch(uint64_t va, PageSize size, uint16_t pcid) {
     prefetch_candidates_.clear();
     prefetcher_->on_stlb_miss(va, size, prefetch_candidates_);
-    // The access a prefetch models: a read at the privilege the page allows. It
-    // must not fault or change memory, so it is checked as a supervisor read,
-    // which SMAP does not block for implicit-free explicit reads with AC=1.
-    const Access probe = Access::supervisor(AccessType::kRead, /*ac=*/true);
+    const Access probe = Access::supervisor(AccessType::kRead);  // unused for rights in prefetch mode
     for (uint64_t target : prefetch_candidates_) {
         if (!regs_.canonical(target)) continue;
         ++stats_.prefetch_walks;

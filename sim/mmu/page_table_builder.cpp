@@ -19,7 +19,7 @@ FrameAllocator::FrameAllocator(PhysicalMemory& memory, PhysAddr base, PhysAddr l
                                    base.value, limit.value));
 }
 
-PhysAddr FrameAllocator::allocate(uint64_t bytes, uint64_t align) {
+PhysAddr FrameAllocator::allocate(uint64_t bytes, uint64_t align, bool zero) {
     if (bytes == 0 || bytes % 4096 || align == 0 || (align & (align - 1)))
         throw SimError(fmt::format("frame allocation of {} bytes aligned {} is malformed", bytes, align));
     const uint64_t start = (next_ + align - 1) & ~(align - 1);
@@ -27,7 +27,7 @@ PhysAddr FrameAllocator::allocate(uint64_t bytes, uint64_t align) {
         throw SimError(fmt::format("out of simulated frames: need {} bytes, {} left", bytes,
                                    limit_ > next_ ? limit_ - next_ : 0));
     next_ = start + bytes;
-    memory_.fill(PhysAddr{start}, 0, bytes);
+    if (zero) memory_.fill(PhysAddr{start}, 0, bytes);
     return PhysAddr{start};
 }
 

@@ -20,9 +20,11 @@ class PhysicalMemory;
 class FrameAllocator {
 public:
     FrameAllocator(PhysicalMemory& memory, PhysAddr base, PhysAddr limit);
-    // A zeroed block of `bytes` (a multiple of 4 KiB) aligned to `align`;
-    // throws SimError when the range is exhausted.
-    PhysAddr allocate(uint64_t bytes, uint64_t align = 4096);
+    // A block of `bytes` (a multiple of 4 KiB) aligned to `align`, zeroed unless
+    // the caller knows it already is (simulated RAM starts zeroed, and zeroing a
+    // large block would make the host touch all of it); throws SimError when the
+    // range is exhausted.
+    PhysAddr allocate(uint64_t bytes, uint64_t align = 4096, bool zero = true);
     uint64_t used() const { return next_ - base_; }
 
 private:

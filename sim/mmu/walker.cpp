@@ -93,7 +93,6 @@ WalkResult PageWalker::walk(uint64_t va, const Access& access, const ControlRegi
         const bool leaf = level == 1 || ((level == 2 || level == 3) && pte.large());
         if (!leaf) {
             if (!pte.accessed()) {
-                if (!demand) return fail(true, false);
                 pte.raw |= Pte::kAccessed;
                 memory_.write64(entry_addr, pte.raw);
             }
@@ -106,16 +105,14 @@ WalkResult PageWalker::walk(uint64_t va, const Access& access, const ControlRegi
         }
 
         r.size = level == 1 ? PageSize::k4K : level == 2 ? PageSize::k2M : PageSize::k1G;
-        if (!access_allowed(rights, access, cr)) return fail(true, false);
-        if (demand) {
-            uint64_t updated = pte.raw | Pte::kAccessed;
-            if (access.type == AccessType::kWrite) updated |= Pte::kDirty;
-            if (updated != pte.raw) {
-                pte.raw = updated;
-                memory_.write64(entry_addr, updated);
-            }
-        } else if (!pte.accessed()) {
-            return fail(true, false);
+        // A prefetch has no access of its own: the rights are cached and checked
+        // when a demand access uses the entry.
+        if (demand && !access_allowed(rights, access, cr)) return fail(true, false);
+        uint64_t updated = pte.raw | Pte::kAccessed;
+        if (demand && access.type == AccessType::kWrite) updated |= Pte::kDirty;
+        if (updated != pte.raw) {
+            pte.raw = updated;
+            memory_.write64(entry_addr, updated);
         }
         r.ok = true;
         r.frame = pte.address() & ~page_mask(r.size);

@@ -12,8 +12,11 @@
 // - A is set in each non-leaf entry as it is used and in the leaf when the
 //   access is allowed; D is set in the leaf only on an allowed write. A faulting
 //   access sets no A/D bit in its leaf.
-// - Prefetch walks have no architectural side effect: they set no A/D bit and
-//   give up on any entry that is not present, reserved or not yet accessed.
+// - Prefetch walks behave like the speculative walks of a real core: they set A
+//   bits (SDM 4.8 lets a processor set A for translations it only caches; a
+//   translation is cached only with A=1 everywhere), never D, check no rights
+//   (those are checked when a demand access uses the entry) and give up,
+//   silently, on a not-present or reserved entry.
 #pragma once
 
 #include <cstdint>

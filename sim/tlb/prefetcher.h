@@ -1,8 +1,8 @@
 // The TLB prefetcher hook. After each demand walk (an STLB miss) the MMU asks the
 // prefetcher for linear addresses whose translations it should fetch; the MMU
-// walks them off the critical path and installs the results in the STLB only
-// when that has no architectural side effect (every entry present and already
-// accessed, see Mmu::prefetch). Prefetchers see only miss addresses, as
+// walks them off the critical path, as a speculative walk (A bits set, no D, no
+// fault; see sim/mmu/walker.h), and installs what it finds in the STLB only.
+// Prefetchers see only miss addresses, as
 // hardware proposals in the literature do (Kandiraju and Sivasubramaniam 2002).
 #pragma once
 
