@@ -127,8 +127,9 @@ FaultKind Mmu::write_cr0(uint64_t value) {
 
 FaultKind Mmu::write_cr3(uint64_t value) {
     const bool no_flush = regs_.pcide() && (value & cr3::kNoFlush);
-    const uint64_t v = value & ~cr3::kNoFlush;
-    // Bits 62:MAXPHYADDR are reserved (SDM 4.5): #GP.
+    // Bit 63 is the no-flush hint only with PCIDE=1 (and never stored); with
+    // PCIDE=0 it is a reserved bit of CR3 like bits 62:MAXPHYADDR (SDM 4.5): #GP.
+    const uint64_t v = regs_.pcide() ? value & ~cr3::kNoFlush : value;
     const uint64_t reserved = mmu_config_.phys_addr_bits >= 63 ? 0 : (v >> mmu_config_.phys_addr_bits);
     if (reserved) return FaultKind::kGeneralProtection;
     regs_.cr3 = v;
