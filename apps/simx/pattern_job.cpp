@@ -212,7 +212,8 @@ std::string pattern_job_report(Machine& machine, const PatternJobOptions& o, con
     out += fmt::format("L1 DTLB     {:.2f}% miss   STLB {:.2f}% miss ({:.2f} MPKA)   walks {} averaging {:.1f} cycles\n",
                        100.0 * ratio(dtlb_miss, dtlb_acc), 100.0 * ratio(stlb_miss, dtlb_miss),
                        1000.0 * ratio(stlb_miss, r.accesses), walks, ratio(walk_cycles, walks));
-    out += fmt::format("checksum    {:#018x}\n\n", r.checksum);
+    if (o.pattern == Pattern::kPointerChase) out += fmt::format("chase sum   {:#018x}\n", r.checksum);
+    out += "\n";
     out += s.table();
     return out;
 }

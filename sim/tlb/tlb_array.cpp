@@ -39,6 +39,10 @@ void TlbArray::register_stats(StatsRegistry& stats, const std::string& scope) co
     if (!enabled()) return;
     const std::string p = "tlb." + name_ + ".";
     stats.add(scope, p + "hits", &stats_.hits);
+    if (sizes_ & (sizes_ - 1))  // more than one size: split the hits
+        for (unsigned sz = 0; sz < kPageSizeCount; ++sz)
+            if (sizes_ & (1u << sz))
+                stats.add(scope, p + "hits_" + std::string(page_size_name(static_cast<PageSize>(sz))), &stats_.hits_by_size[sz]);
     stats.add(scope, p + "fills", &stats_.fills);
     stats.add(scope, p + "evictions", &stats_.evictions);
     stats.add(scope, p + "invalidations", &stats_.invalidations);

@@ -39,6 +39,7 @@ struct TlbEntry {
 
 struct TlbArrayStats {
     uint64_t hits = 0;
+    uint64_t hits_by_size[kPageSizeCount] = {};  // reported for arrays holding several sizes
     uint64_t fills = 0;
     uint64_t evictions = 0;
     uint64_t invalidations = 0;   // entries dropped by any invalidation
@@ -66,6 +67,7 @@ public:
             });
             if (e) {
                 ++stats_.hits;
+                ++stats_.hits_by_size[s];
                 return e;
             }
         }
