@@ -1,6 +1,7 @@
 // simx: the command-line program.
 //
 //   simx pattern [machine options] [pattern options]   drive the modeled MMU
+//   simx boot    [machine options]                     boot the kernel and run its self-test
 //   simx config  [machine options]                     print the effective machine
 //
 // Machine options (every command): --config FILE (INI machine file), --set KEY=VALUE
@@ -18,6 +19,7 @@
 #include "sim/machine/config.h"
 #include "sim/machine/machine.h"
 #include "sim/machine/sim_error.h"
+#include "sim/hal/sim_hal.h"
 
 namespace po = boost::program_options;
 using namespace simx;
@@ -29,6 +31,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  pattern   run a built-in access pattern on every CPU's MMU and print the counters\n"
+    "  boot      boot the kernel on the simulated machine (it runs its self-test) and print the counters\n"
     "  config    print every machine key with its effective value\n"
     "\n"
     "Run 'simx COMMAND --help' for the options of a command.\n";
@@ -82,6 +85,21 @@ int cmd_config(int argc, char** argv) {
     return 0;
 }
 
+int cmd_boot(int argc, char** argv) {
+    po::options_description desc = machine_options();
+    po::variables_map vm = parse(desc, argc, argv);
+    if (vm.count("help")) {
+        std::cout << "usage: simx boot [OPTIONS]\n\n" << desc;
+        return 0;
+    }
+    Machine machine(machine_from(vm));
+    SimHal hal(machine, std::cout);
+    const int status = hal.boot();
+    std::cout << "\nkernel exited with status " << status << "\n\n" << machine.stats().table();
+    write_json(vm, machine);
+    return status;
+}
+
 int cmd_pattern(int argc, char** argv) {
     po::options_description desc = machine_options();
     po::options_description job("pattern options");
@@ -130,6 +148,7 @@ int main(int argc, char** argv) {
     try {
         if (command == "pattern") return cmd_pattern(argc - 1, argv + 1);
         if (command == "config") return cmd_config(argc - 1, argv + 1);
+        if (command == "boot") return cmd_boot(argc - 1, argv + 1);
         std::cerr << fmt::format("simx: unknown command '{}'\n\n{}", command, kUsage);
         return 2;
     } catch (const po::error& e) {

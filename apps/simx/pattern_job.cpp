@@ -120,7 +120,9 @@ PatternJobResult run_pattern_job(Machine& machine, const PatternJobOptions& o) {
         mmu.write_efer(mmu.regs().efer | efer::kNxe);
         uint64_t cr4 = mmu.regs().cr4 | cr4::kPge | cr4::kSmep | cr4::kSmap;
         if (o.levels == 5) cr4 |= cr4::kLa57;
-        if (mmu.write_cr4(cr4) != FaultKind::kNone) throw SimError("this machine rejects the CR4 settings (LA57?)");
+        if (mmu.write_cr4(cr4) != FaultKind::kNone)
+            throw SimError(o.levels == 5 ? "this machine has no 5-level paging (add --set mmu.la57=true)"
+                                         : "this machine rejects CR4.PGE/SMEP/SMAP");
         const uint64_t pcid = o.pcid ? c + 1 : 0;
         if (o.pcid && mmu.write_cr4(mmu.regs().cr4 | cr4::kPcide) != FaultKind::kNone)
             throw SimError("this machine has no PCID support (mmu.pcid = false); run with --pcid=false");

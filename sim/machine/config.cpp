@@ -165,6 +165,13 @@ const std::vector<Binding>& bindings() {
         b.push_back(bool_key("mmu.pcid", [](MachineConfig& c) -> bool& { return c.mmu.pcid_supported; }));
         b.push_back(number_key<uint32_t>("mmu.walk_base_latency", [](MachineConfig& c) -> uint32_t& { return c.mmu.walk_base_latency; }));
         b.push_back(number_key<uint32_t>("mmu.fault_latency", [](MachineConfig& c) -> uint32_t& { return c.mmu.fault_latency; }));
+        b.push_back(number_key<uint32_t>("costs.cr3_write", [](MachineConfig& c) -> uint32_t& { return c.costs.cr3_write; }));
+        b.push_back(number_key<uint32_t>("costs.invlpg", [](MachineConfig& c) -> uint32_t& { return c.costs.invlpg; }));
+        b.push_back(number_key<uint32_t>("costs.invpcid", [](MachineConfig& c) -> uint32_t& { return c.costs.invpcid; }));
+        b.push_back(number_key<uint32_t>("costs.cr4_write", [](MachineConfig& c) -> uint32_t& { return c.costs.cr4_write; }));
+        b.push_back(number_key<uint32_t>("costs.zero_4k", [](MachineConfig& c) -> uint32_t& { return c.costs.zero_4k; }));
+        b.push_back(number_key<uint32_t>("costs.copy_4k", [](MachineConfig& c) -> uint32_t& { return c.costs.copy_4k; }));
+        b.push_back(number_key<uint32_t>("costs.pause", [](MachineConfig& c) -> uint32_t& { return c.costs.pause; }));
         return b;
     }();
     return table;
@@ -176,32 +183,43 @@ po::options_description make_description() {
     return desc;
 }
 
+// What program_options reads of one line: the text before any '#', trimmed. It
+// knows no other comment character, so ';' starts no comment.
+std::string significant(const std::string& line) { return trim(line.substr(0, line.find('#'))); }
+
+// Lines of each key in the file, in order (more than one when it repeats).
+using KeyLines = std::map<std::string, std::vector<int>>;
+
 // program_options reports keys but not lines; this maps each "section.key" of the
-// file to the line it was written on so every error can name both.
-std::map<std::string, int> key_lines(const std::string& text) {
-    std::map<std::string, int> lines;
+// file to the lines it was written on so every error can name both. Keys are
+// built as program_options builds them: the section name exactly as written
+// between the brackets, then a '.', then the trimmed key.
+KeyLines key_lines(const std::string& text) {
+    KeyLines lines;
     std::istringstream in(text);
-    std::string line, section;
+    std::string line, prefix;
     for (int n = 1; std::getline(in, line); ++n) {
-        std::string t = trim(line);
-        if (t.empty() || t[0] == '#' || t[0] == ';') continue;
-        if (t.front() == '[' && t.back() == ']') { section = trim(t.substr(1, t.size() - 2)); continue; }
+        std::string t = significant(line);
+        if (t.empty()) continue;
+        if (t.front() == '[' && t.back() == ']') {
+            prefix = t.substr(1, t.size() - 2);
+            if (!prefix.empty() && prefix.back() != '.') prefix += '.';
+            continue;
+        }
         auto eq = t.find('=');
-        std::string key = trim(eq == std::string::npos ? t : t.substr(0, eq));
-        std::string full = section.empty() ? key : section + "." + key;
-        lines.emplace(full, n);
+        lines[prefix + trim(eq == std::string::npos ? t : t.substr(0, eq))].push_back(n);
     }
     return lines;
 }
 
-// First line of the file that program_options would reject as malformed.
+// First line of the file that program_options would reject as malformed: neither
+// a [section] nor a key=value line.
 int first_malformed_line(const std::string& text) {
     std::istringstream in(text);
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
-        std::string t = trim(line);
-        if (t.empty() || t[0] == '#' || t[0] == ';') continue;
-        if (t.front() == '[') { if (t.back() != ']') return n; continue; }
+        std::string t = significant(line);
+        if (t.empty() || (t.front() == '[' && t.back() == ']')) continue;
         if (t.find('=') == std::string::npos) return n;
     }
     return 0;
@@ -209,11 +227,11 @@ int first_malformed_line(const std::string& text) {
 
 using Values = std::map<std::string, std::string>;
 
-Values parse_ini(std::istream& in, const std::string& where, const std::map<std::string, int>& lines,
+Values parse_ini(std::istream& in, const std::string& where, const KeyLines& lines,
                  const std::string& raw_text) {
     auto line_of = [&](const std::string& key) {
         auto it = lines.find(key);
-        return it == lines.end() ? std::string(where) : fmt::format("{}:{}", where, it->second);
+        return it == lines.end() ? std::string(where) : fmt::format("{}:{}", where, it->second.front());
     };
     po::variables_map vm;
     try {
@@ -221,6 +239,11 @@ Values parse_ini(std::istream& in, const std::string& where, const std::map<std:
     } catch (const po::unknown_option& e) {
         throw SimError(fmt::format("{}: unknown key '{}'", line_of(e.get_option_name()), e.get_option_name()));
     } catch (const po::multiple_occurrences& e) {
+        // Name the line that repeats the key, and where it was first given.
+        auto it = lines.find(e.get_option_name());
+        if (it != lines.end() && it->second.size() > 1)
+            throw SimError(fmt::format("{}:{}: key '{}' given more than once (first at line {})", where,
+                                       it->second[1], e.get_option_name(), it->second[0]));
         throw SimError(fmt::format("{}: key '{}' given more than once", line_of(e.get_option_name()), e.get_option_name()));
     } catch (const po::invalid_syntax& e) {
         int n = first_malformed_line(raw_text);
@@ -234,7 +257,7 @@ Values parse_ini(std::istream& in, const std::string& where, const std::map<std:
 }
 
 void apply(MachineConfig& config, const Values& values, const std::string& where,
-           const std::map<std::string, int>& lines) {
+           const KeyLines& lines) {
     for (const Binding& b : bindings()) {
         auto it = values.find(b.key);
         if (it == values.end()) continue;
@@ -242,7 +265,7 @@ void apply(MachineConfig& config, const Values& values, const std::string& where
             b.set(config, it->second);
         } catch (const SimError& e) {
             auto ln = lines.find(b.key);
-            std::string loc = ln == lines.end() ? where : fmt::format("{}:{}", where, ln->second);
+            std::string loc = ln == lines.end() ? where : fmt::format("{}:{}", where, ln->second.front());
             throw SimError(fmt::format("{}: bad value for key '{}': {}", loc, b.key, e.what()));
         }
     }
@@ -344,7 +367,7 @@ MachineConfig load_machine_config(const std::string& ini_path, const std::vector
         std::string key = trim(ov.substr(0, eq));
         std::string text = key + "=" + ov.substr(eq + 1) + "\n";
         std::istringstream in(text);
-        std::map<std::string, int> none;
+        KeyLines none;
         apply(config, parse_ini(in, fmt::format("--set {}", key), none, text), fmt::format("--set {}", key), none);
     }
     config.validate();

@@ -58,11 +58,23 @@ struct CacheConfig {
 
 struct MmuConfig {
     uint32_t phys_addr_bits = 39;   // MAXPHYADDR, CPUID.80000008H:EAX[7:0]
-    bool la57_supported = true;     // CPUID.(7,0):ECX[16]
+    bool la57_supported = false;    // CPUID.(7,0):ECX[16]
     bool pages_1g_supported = true; // CPUID.80000001H:EDX[26]
     bool pcid_supported = true;     // CPUID.01H:ECX[17]
     uint32_t walk_base_latency = 1; // fixed cycles to start a walk, beyond its loads
     uint32_t fault_latency = 0;     // extra cycles to deliver a fault from a walk
+};
+
+// What native kernel work costs, charged per HAL operation (DESIGN.md "Cycle
+// model"). Sources in machines/skylake-client.ini.
+struct KernelCostConfig {
+    uint32_t cr3_write = 200;   // MOV to CR3 (serializing)
+    uint32_t invlpg = 400;      // one INVLPG
+    uint32_t invpcid = 400;     // one INVPCID
+    uint32_t cr4_write = 200;   // MOV to CR4 / WRMSR EFER
+    uint32_t zero_4k = 256;     // zeroing one 4 KiB frame
+    uint32_t copy_4k = 512;     // copying one 4 KiB frame
+    uint32_t pause = 140;       // one spin-wait iteration (PAUSE)
 };
 
 struct MemoryConfig {
@@ -80,6 +92,7 @@ struct MachineConfig {
     CacheConfig cache;
     MmuConfig mmu;
     MemoryConfig memory;
+    KernelCostConfig costs;
 
     uint32_t node_of_cpu(uint32_t cpu) const;
     uint64_t total_ram() const;

@@ -137,6 +137,9 @@ struct JsonNode {
             std::string part = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
             node = &node->child(part);
             if (dot == std::string::npos) break;
+            // A counter registered earlier under this prefix cannot also be a group.
+            if (node->leaf)
+                throw SimError(fmt::format("stats: '{}' is both a counter and a group", dotted.substr(0, dot)));
             start = dot + 1;
         }
         if (!node->children.empty())

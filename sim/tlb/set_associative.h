@@ -41,6 +41,7 @@ public:
     // The valid entry of `set` satisfying pred, marked used; nullptr if none.
     template <typename Pred>
     Entry* find(uint32_t set, Pred&& pred) {
+        if (!enabled()) return nullptr;
         Entry* base = slot(set, 0);
         for (uint32_t w = 0; w < ways_; ++w) {
             if (base[w].valid && pred(base[w])) {
@@ -73,6 +74,7 @@ public:
     // Invalidates the entries of `set` satisfying pred; calls on_drop(entry) for each.
     template <typename Pred, typename OnDrop>
     uint32_t invalidate_in_set(uint32_t set, Pred&& pred, OnDrop&& on_drop) {
+        if (!enabled()) return 0;
         uint32_t n = 0;
         Entry* base = slot(set, 0);
         for (uint32_t w = 0; w < ways_; ++w) {
@@ -106,6 +108,7 @@ public:
     }
 
 private:
+    // Only for an enabled structure: a disabled one has no slots to point into.
     Entry* slot(uint32_t set, uint32_t way) { return &slots_[size_t{set} * ways_ + way]; }
 
     uint32_t sets_ = 0;

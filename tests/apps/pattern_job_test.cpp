@@ -85,6 +85,7 @@ TEST(PatternJob, NextPagePrefetcherHalvesDemandWalks) {
 
 TEST(PatternJob, FiveLevelPagingWalksFiveLevels) {
     MachineConfig c = one_cpu();
+    c.mmu.la57_supported = true;
     Machine m(c);
     PatternJobOptions o = sequential_pass(1 << 20, PageSize::k4K);
     o.levels = 5;

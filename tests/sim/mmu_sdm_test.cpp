@@ -69,6 +69,7 @@ MachineConfig small_config() {
     MachineConfig c;
     c.cpus = 1;
     c.memory.node_bytes = {64 * kMiB};
+    c.mmu.la57_supported = true;  // Skylake lacks LA57; these tests study it
     return c;
 }
 

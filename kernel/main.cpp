@@ -1,0 +1,46 @@
+// The kernel's entry on each CPU: boot_main on the boot CPU, secondary_main on
+// the others. Boot brings the kernel up in the order its subsystems depend on
+// and then waits for every CPU to report in.
+#include "kernel/hal/hal.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/panic.h"
+#include "kernel/mm/layout.h"
+
+namespace kernel {
+namespace {
+
+u32 g_cpus_online = 0;
+
+void print_boot_info(const hal::BootInfo& info) {
+    kprintf("simx kernel: %u CPUs, %u NUMA nodes, %u-bit physical addresses, %s-level paging%s%s%s\n",
+            info.cpu_count, info.node_count, info.phys_addr_bits, info.la57 ? "5" : "4",
+            info.pcid ? ", PCID" : "", info.smep ? ", SMEP" : "", info.smap ? ", SMAP" : "");
+    for (u32 i = 0; i < info.region_count; ++i) {
+        const hal::MemoryRegion& r = info.regions[i];
+        kprintf("  memory [%#llx, %#llx) node %u %s\n", static_cast<unsigned long long>(r.base.value),
+                static_cast<unsigned long long>(r.base.value + r.size), r.node,
+                r.kind == hal::MemoryKind::kUsable ? "usable" : "reserved");
+    }
+}
+
+}  // namespace
+
+void secondary_main(u32 cpu) {
+    KASSERT(cpu == hal::current_cpu(), "cpu %u started as %u", cpu, hal::current_cpu());
+    __atomic_fetch_add(&g_cpus_online, 1u, __ATOMIC_ACQ_REL);
+}
+
+int boot_main() {
+    const hal::BootInfo& info = hal::boot_info();
+    KASSERT(info.cpu_count >= 1 && info.cpu_count <= kMaxCpus, "bad CPU count %u", info.cpu_count);
+    select_layout(info.la57);
+    print_boot_info(info);
+
+    g_cpus_online = 1;
+    hal::start_secondary_cpus(secondary_main);
+    while (__atomic_load_n(&g_cpus_online, __ATOMIC_ACQUIRE) < info.cpu_count) hal::cpu_relax();
+    kprintf("simx kernel: %u CPUs online\n", g_cpus_online);
+    return 0;
+}
+
+}  // namespace kernel

@@ -1,0 +1,333 @@
+#include "sim/hal/sim_hal.h"
+
+#include <fmt/format.h>
+
+#include <boost/context/fiber.hpp>
+#include <optional>
+
+#include "sim/machine/sim_error.h"
+#include "sim/mmu/pte.h"
+
+namespace ctx = boost::context;
+
+namespace simx {
+namespace {
+
+thread_local SimHal* g_active = nullptr;
+
+// The first MiB of each machine is not given to the kernel, as on a PC (real-mode
+// area, BIOS data); it also keeps physical address 0 from ever being a frame.
+constexpr uint64_t kReservedLow = 1ull << 20;
+
+}  // namespace
+
+struct SimHal::Cpu {
+    uint32_t id = 0;
+    std::optional<ctx::fiber> fiber;      // the CPU's kernel code, while suspended
+    std::optional<ctx::fiber> scheduler;  // where to return when it yields
+    bool started = false;
+    bool finished = false;
+    bool irqs_enabled = false;
+    SimCpuStats stats;
+};
+
+SimHal::SimHal(Machine& machine, std::ostream& console)
+    : machine_(machine), console_(console), rng_(machine.config().seed * 0x9E3779B97F4A7C15ull + 0x5eed) {
+    const MachineConfig& c = machine.config();
+    PhysicalMemory& mem = machine.memory();
+    boot_info_.cpu_count = machine.cpu_count();
+    if (boot_info_.cpu_count > kernel::kMaxCpus)
+        throw SimError(fmt::format("the kernel supports at most {} CPUs", kernel::kMaxCpus));
+    boot_info_.node_count = mem.node_count();
+    if (boot_info_.node_count > kernel::kMaxNodes)
+        throw SimError(fmt::format("the kernel supports at most {} NUMA nodes", kernel::kMaxNodes));
+    for (uint32_t cpu = 0; cpu < boot_info_.cpu_count; ++cpu) boot_info_.cpu_node[cpu] = c.node_of_cpu(cpu);
+    for (uint32_t n = 0; n < mem.node_count(); ++n) {
+        uint64_t base = mem.node_base(n).value, size = mem.node_size(n);
+        if (base < kReservedLow) {
+            auto& r = boot_info_.regions[boot_info_.region_count++];
+            r = {hal::PhysAddr{base}, std::min(size, kReservedLow - base), n, hal::MemoryKind::kReserved};
+            const uint64_t skip = std::min(size, kReservedLow - base);
+            base += skip;
+            size -= skip;
+        }
+        if (size) boot_info_.regions[boot_info_.region_count++] = {hal::PhysAddr{base}, size, n, hal::MemoryKind::kUsable};
+    }
+    boot_info_.phys_addr_bits = c.mmu.phys_addr_bits;
+    boot_info_.la57 = c.mmu.la57_supported;
+    boot_info_.pages_1g = c.mmu.pages_1g_supported;
+    boot_info_.pcid = c.mmu.pcid_supported;
+    boot_info_.pge = true;
+    boot_info_.nx = true;
+    boot_info_.smep = true;
+    boot_info_.smap = true;
+    for (uint32_t cpu = 0; cpu < boot_info_.cpu_count; ++cpu) {
+        cpus_.push_back(std::make_unique<Cpu>());
+        cpus_.back()->id = cpu;
+        const std::string scope = fmt::format("cpu{}", cpu);
+        StatsRegistry& s = machine.stats();
+        SimCpuStats& st = cpus_.back()->stats;
+        s.add(scope, "kernel.cycles", &st.cycles);
+        s.add(scope, "kernel.hal_calls", &st.hal_calls);
+        s.add(scope, "kernel.cr3_writes", &st.cr3_writes);
+        s.add(scope, "kernel.invlpg", &st.invlpg);
+        s.add(scope, "kernel.invpcid", &st.invpcid);
+        s.add(scope, "kernel.frames_zeroed", &st.frames_zeroed);
+        s.add(scope, "kernel.frames_copied", &st.frames_copied);
+        s.add(scope, "kernel.spins", &st.spins);
+    }
+}
+
+SimHal::~SimHal() = default;
+
+// Makes a SimHal the one hal:: calls reach for the length of a run.
+class SimHal::Activation {
+public:
+    explicit Activation(SimHal* hal) : previous_(g_active) {
+        if (g_active && g_active != hal) throw SimError("a simulated machine is already running on this thread");
+        g_active = hal;
+    }
+    ~Activation() { g_active = previous_; }
+    Activation(const Activation&) = delete;
+    Activation& operator=(const Activation&) = delete;
+
+private:
+    SimHal* previous_;
+};
+
+const SimCpuStats& SimHal::cpu_stats(uint32_t cpu) const { return cpus_.at(cpu)->stats; }
+uint64_t SimHal::cycles() const { return cpus_[current_]->stats.cycles; }
+void SimHal::charge(uint64_t cycles) { cpus_[current_]->stats.cycles += cycles; }
+
+SimHal& SimHal::active() {
+    if (!g_active) throw SimError("a hal:: call was made with no simulated machine running the kernel");
+    return *g_active;
+}
+
+void SimHal::start_fiber(uint32_t id, std::function<void()> body) {
+    Cpu& cpu = *cpus_.at(id);
+    cpu.started = true;
+    cpu.finished = false;
+    cpu.fiber.emplace([this, &cpu, body = std::move(body)](ctx::fiber&& scheduler) {
+        cpu.scheduler.emplace(std::move(scheduler));
+        body();
+        cpu.finished = true;
+        return std::move(*cpu.scheduler);
+    });
+}
+
+int SimHal::boot() {
+    if (cpus_[0]->started) throw SimError("SimHal::boot called twice");
+    int status = 0;
+    Activation active(this);
+    start_fiber(0, [&status] { status = kernel::boot_main(); });
+    run_scheduler([this] { return cpus_[0]->finished; });
+    if (panicked_) throw SimError(panic_message_);
+    for (const auto& cpu : cpus_)
+        if (cpu->started && !cpu->finished)
+            throw SimError(fmt::format("kernel::boot_main returned while cpu{} was still running", cpu->id));
+    return status;
+}
+
+void SimHal::run_on_cpus(const std::vector<uint32_t>& ids, const std::function<void(uint32_t)>& fn) {
+    if (panicked_) throw SimError("run_on_cpus after a kernel panic: " + panic_message_);
+    for (uint32_t id : ids) {
+        if (id >= cpus_.size()) throw SimError(fmt::format("run_on_cpus: no cpu{}", id));
+        if (cpus_[id]->started && !cpus_[id]->finished) throw SimError(fmt::format("cpu{} is already running", id));
+    }
+    Activation active(this);
+    for (uint32_t id : ids) start_fiber(id, [&fn, id] { fn(id); });
+    run_scheduler([&] {
+        for (uint32_t id : ids)
+            if (!cpus_[id]->finished) return false;
+        return true;
+    });
+    if (panicked_) throw SimError(panic_message_);
+}
+
+void SimHal::run_scheduler(const std::function<bool()>& done) {
+    while (!panicked_ && !done()) {
+        // The started, unfinished CPU with the lowest clock runs next.
+        Cpu* next = nullptr;
+        for (auto& cpu : cpus_)
+            if (cpu->started && !cpu->finished && (!next || cpu->stats.cycles < next->stats.cycles)) next = cpu.get();
+        if (!next) return;
+        current_ = next->id;
+        ctx::fiber f = std::move(*next->fiber);
+        next->fiber.reset();
+        ctx::fiber back = std::move(f).resume();
+        if (back) next->fiber.emplace(std::move(back));
+    }
+}
+
+void SimHal::yield_to_scheduler() {
+    Cpu& me = *cpus_[current_];
+    ctx::fiber s = std::move(*me.scheduler);
+    me.scheduler.reset();
+    ctx::fiber resumed_from = std::move(s).resume();
+    me.scheduler.emplace(std::move(resumed_from));
+}
+
+void* SimHal::phys_to_virt(hal::PhysAddr pa) {
+    ++cpus_[current_]->stats.hal_calls;
+    return machine_.memory().host_view(simx::PhysAddr{pa.value}, 1);
+}
+
+hal::PhysAddr SimHal::virt_to_phys(const void* p) {
+    PhysicalMemory& mem = machine_.memory();
+    const uint8_t* base = mem.host_view(simx::PhysAddr{0}, 1);
+    const auto* b = static_cast<const uint8_t*>(p);
+    if (b < base || static_cast<uint64_t>(b - base) >= mem.size())
+        panic_halt(fmt::format("virt_to_phys of {} which is not in the direct map", p).c_str());
+    return hal::PhysAddr{static_cast<uint64_t>(b - base)};
+}
+
+void SimHal::zero_frames(hal::PhysAddr pa, uint64_t bytes) {
+    machine_.memory().fill(simx::PhysAddr{pa.value}, 0, bytes);
+    const uint64_t frames = (bytes + 4095) / 4096;
+    cpus_[current_]->stats.frames_zeroed += frames;
+    charge(frames * machine_.config().costs.zero_4k);
+}
+
+void SimHal::copy_frames(hal::PhysAddr dst, hal::PhysAddr src, uint64_t bytes) {
+    PhysicalMemory& mem = machine_.memory();
+    std::memmove(mem.host_view(simx::PhysAddr{dst.value}, bytes), mem.host_view(simx::PhysAddr{src.value}, bytes), bytes);
+    const uint64_t frames = (bytes + 4095) / 4096;
+    cpus_[current_]->stats.frames_copied += frames;
+    charge(frames * machine_.config().costs.copy_4k);
+}
+
+void SimHal::start_secondary_cpus(void (*entry)(uint32_t)) {
+    for (auto& cpu : cpus_) {
+        if (cpu->id == current_ || cpu->started) continue;
+        // A secondary starts at the starting CPU's current time, as after INIT-SIPI.
+        cpu->stats.cycles = cpus_[current_]->stats.cycles;
+        const uint32_t id = cpu->id;
+        start_fiber(id, [entry, id] { entry(id); });
+    }
+}
+
+void SimHal::cpu_relax() {
+    ++cpus_[current_]->stats.spins;
+    charge(machine_.config().costs.pause);
+    yield_to_scheduler();
+}
+
+uint64_t SimHal::irq_save() {
+    Cpu& me = *cpus_[current_];
+    const uint64_t was = me.irqs_enabled ? 1 : 0;
+    me.irqs_enabled = false;
+    return was;
+}
+
+void SimHal::irq_restore(uint64_t state) { cpus_[current_]->irqs_enabled = state != 0; }
+
+void SimHal::enable_paging_features(const hal::PagingFeatures& f) {
+    Mmu& m = mmu();
+    const ControlRegisters& r = m.regs();
+    if (f.nx && m.write_efer(r.efer | efer::kNxe) != FaultKind::kNone) panic_halt("EFER.NXE refused");
+    uint64_t cr4 = r.cr4;
+    if (f.pge) cr4 |= cr4::kPge;
+    if (f.smep) cr4 |= cr4::kSmep;
+    if (f.smap) cr4 |= cr4::kSmap;
+    if (f.la57) cr4 |= cr4::kLa57;
+    if (m.write_cr4(cr4) != FaultKind::kNone) panic_halt("CR4 write refused (unsupported feature)");
+    // PCIDE last: it needs CR3[11:0] = 0, which holds until the kernel loads a PCID.
+    if (f.pcid && m.write_cr4(m.regs().cr4 | cr4::kPcide) != FaultKind::kNone)
+        panic_halt("CR4.PCIDE refused (no PCID support, or CR3[11:0] != 0)");
+    charge(2 * machine_.config().costs.cr4_write);
+}
+
+void SimHal::write_cr3(hal::PhysAddr root, uint16_t pcid, bool no_flush) {
+    Mmu& m = mmu();
+    uint64_t value = root.value | pcid;
+    if (no_flush) value |= cr3::kNoFlush;
+    if (m.write_cr3(value) != FaultKind::kNone)
+        panic_halt(fmt::format("MOV to CR3 of {:#x} raised #GP", value).c_str());
+    ++cpus_[current_]->stats.cr3_writes;
+    charge(machine_.config().costs.cr3_write);
+}
+
+hal::PhysAddr SimHal::current_root() {
+    return hal::PhysAddr{mmu().regs().cr3 & Pte::kAddressBits};
+}
+
+void SimHal::invlpg(hal::VirtAddr va) {
+    mmu().invlpg(VirtAddr{va.value});
+    ++cpus_[current_]->stats.invlpg;
+    charge(machine_.config().costs.invlpg);
+}
+
+void SimHal::invpcid(hal::InvpcidType type, uint16_t pcid, hal::VirtAddr va) {
+    if (mmu().invpcid(static_cast<uint64_t>(type), pcid, VirtAddr{va.value}) != FaultKind::kNone)
+        panic_halt(fmt::format("INVPCID type {} pcid {} va {:#x} faulted", static_cast<int>(type), pcid, va.value).c_str());
+    ++cpus_[current_]->stats.invpcid;
+    charge(machine_.config().costs.invpcid);
+}
+
+void SimHal::console_write(const char* text, size_t length) { console_.write(text, static_cast<std::streamsize>(length)); }
+
+uint64_t SimHal::random_u64() {
+    rng_ ^= rng_ >> 12;
+    rng_ ^= rng_ << 25;
+    rng_ ^= rng_ >> 27;
+    return rng_ * 0x2545F4914F6CDD1Dull;
+}
+
+void SimHal::panic_halt(const char* message) {
+    console_ << message << "\n";
+    console_.flush();
+    panicked_ = true;
+    panic_message_ = message;
+    cpus_[current_]->finished = true;
+    // Leave this CPU's fiber for good; the scheduler reports the panic.
+    Cpu& me = *cpus_[current_];
+    ctx::fiber s = std::move(*me.scheduler);
+    me.scheduler.reset();
+    std::move(s).resume();
+    __builtin_unreachable();
+}
+
+}  // namespace simx
+
+// ---------------------------------------------------------------- hal:: for the kernel
+
+namespace hal {
+namespace {
+
+// A simulator error inside a HAL call (a physical address outside RAM, say) must
+// not unwind through kernel frames: it becomes a kernel panic naming the problem.
+template <typename Fn>
+auto guarded(Fn&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const simx::SimError& e) {
+        simx::SimHal::active().panic_halt(e.what());
+    }
+}
+
+simx::SimHal& sim() { return simx::SimHal::active(); }
+
+}  // namespace
+
+const BootInfo& boot_info() { return sim().boot_info(); }
+void* phys_to_virt(PhysAddr pa) { return guarded([&] { return sim().phys_to_virt(pa); }); }
+PhysAddr virt_to_phys(const void* p) { return sim().virt_to_phys(p); }
+void zero_frames(PhysAddr pa, u64 bytes) { guarded([&] { sim().zero_frames(pa, bytes); }); }
+void copy_frames(PhysAddr dst, PhysAddr src, u64 bytes) { guarded([&] { sim().copy_frames(dst, src, bytes); }); }
+u32 current_cpu() { return sim().current_cpu(); }
+void start_secondary_cpus(void (*entry)(u32 cpu)) { sim().start_secondary_cpus(entry); }
+void cpu_relax() { sim().cpu_relax(); }
+u64 irq_save() { return sim().irq_save(); }
+void irq_restore(u64 state) { sim().irq_restore(state); }
+void enable_paging_features(const PagingFeatures& f) { sim().enable_paging_features(f); }
+void write_cr3(PhysAddr root, u16 pcid, bool no_flush) { sim().write_cr3(root, pcid, no_flush); }
+PhysAddr current_root() { return sim().current_root(); }
+void invlpg(VirtAddr va) { sim().invlpg(va); }
+void invpcid(InvpcidType type, u16 pcid, VirtAddr va) { sim().invpcid(type, pcid, va); }
+void console_write(const char* text, usize length) { sim().console_write(text, length); }
+u64 cycles() { return sim().cycles(); }
+u64 random_u64() { return sim().random_u64(); }
+void panic_halt(const char* message) { sim().panic_halt(message); }
+
+}  // namespace hal
