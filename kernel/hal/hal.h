@@ -97,6 +97,8 @@ struct PagingFeatures {
     bool la57 = false;
 };
 void enable_paging_features(const PagingFeatures& features);
+// WRMSR IA32_PAT on this CPU: the eight memory types PAT/PCD/PWT select.
+void write_pat(u64 value);
 
 // MOV to CR3: root of the top-level table, the PCID (0 without PCIDs) and the
 // no-flush bit (bit 63, meaningful with PCIDs).

@@ -238,6 +238,16 @@ void SimHal::enable_paging_features(const hal::PagingFeatures& f) {
     charge(2 * machine_.config().costs.cr4_write);
 }
 
+void SimHal::write_pat(uint64_t value) {
+    // Each byte must name a defined type (0, 1, 4, 5, 6, 7); anything else is #GP.
+    for (int i = 0; i < 8; ++i) {
+        const uint64_t t = (value >> (8 * i)) & 0xff;
+        if (t == 2 || t == 3 || t > 7) panic_halt(fmt::format("WRMSR IA32_PAT {:#x}: entry {} is reserved", value, i).c_str());
+    }
+    mmu().write_pat(value);
+    charge(machine_.config().costs.cr4_write);
+}
+
 void SimHal::write_cr3(hal::PhysAddr root, uint16_t pcid, bool no_flush) {
     Mmu& m = mmu();
     uint64_t value = root.value | pcid;
@@ -321,6 +331,7 @@ void cpu_relax() { sim().cpu_relax(); }
 u64 irq_save() { return sim().irq_save(); }
 void irq_restore(u64 state) { sim().irq_restore(state); }
 void enable_paging_features(const PagingFeatures& f) { sim().enable_paging_features(f); }
+void write_pat(u64 value) { sim().write_pat(value); }
 void write_cr3(PhysAddr root, u16 pcid, bool no_flush) { sim().write_cr3(root, pcid, no_flush); }
 PhysAddr current_root() { return sim().current_root(); }
 void invlpg(VirtAddr va) { sim().invlpg(va); }

@@ -79,6 +79,7 @@ public:
     uint64_t irq_save();
     void irq_restore(uint64_t state);
     void enable_paging_features(const hal::PagingFeatures& f);
+    void write_pat(uint64_t value);
     void write_cr3(hal::PhysAddr root, uint16_t pcid, bool no_flush);
     hal::PhysAddr current_root();
     void invlpg(hal::VirtAddr va);

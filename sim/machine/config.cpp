@@ -16,9 +16,9 @@ namespace po = boost::program_options;
 
 namespace simx {
 
-uint32_t MachineConfig::node_of_cpu(uint32_t cpu) const {
-    if (cpu < cpu_node.size()) return cpu_node[cpu];
-    return cpu % static_cast<uint32_t>(memory.node_bytes.size());
+uint32_t MachineConfig::node_of_cpu(uint32_t index) const {
+    if (index < cpu_node.size()) return cpu_node[index];
+    return index % static_cast<uint32_t>(memory.node_bytes.size());
 }
 
 uint64_t MachineConfig::total_ram() const {
@@ -172,6 +172,20 @@ const std::vector<Binding>& bindings() {
         b.push_back(number_key<uint32_t>("costs.zero_4k", [](MachineConfig& c) -> uint32_t& { return c.costs.zero_4k; }));
         b.push_back(number_key<uint32_t>("costs.copy_4k", [](MachineConfig& c) -> uint32_t& { return c.costs.copy_4k; }));
         b.push_back(number_key<uint32_t>("costs.pause", [](MachineConfig& c) -> uint32_t& { return c.costs.pause; }));
+        b.push_back(number_key<uint32_t>("cpu.alu", [](MachineConfig& c) -> uint32_t& { return c.cpu.alu; }));
+        b.push_back(number_key<uint32_t>("cpu.branch", [](MachineConfig& c) -> uint32_t& { return c.cpu.branch; }));
+        b.push_back(number_key<uint32_t>("cpu.stack", [](MachineConfig& c) -> uint32_t& { return c.cpu.stack; }));
+        b.push_back(number_key<uint32_t>("cpu.mul", [](MachineConfig& c) -> uint32_t& { return c.cpu.mul; }));
+        b.push_back(number_key<uint32_t>("cpu.div32", [](MachineConfig& c) -> uint32_t& { return c.cpu.div32; }));
+        b.push_back(number_key<uint32_t>("cpu.div64", [](MachineConfig& c) -> uint32_t& { return c.cpu.div64; }));
+        b.push_back(number_key<uint32_t>("cpu.rotate_carry", [](MachineConfig& c) -> uint32_t& { return c.cpu.rotate_carry; }));
+        b.push_back(number_key<uint32_t>("cpu.shift_double", [](MachineConfig& c) -> uint32_t& { return c.cpu.shift_double; }));
+        b.push_back(number_key<uint32_t>("cpu.bit_scan", [](MachineConfig& c) -> uint32_t& { return c.cpu.bit_scan; }));
+        b.push_back(number_key<uint32_t>("cpu.locked", [](MachineConfig& c) -> uint32_t& { return c.cpu.locked; }));
+        b.push_back(number_key<uint32_t>("cpu.string_line", [](MachineConfig& c) -> uint32_t& { return c.cpu.string_line; }));
+        b.push_back(number_key<uint32_t>("cpu.cpuid", [](MachineConfig& c) -> uint32_t& { return c.cpu.cpuid; }));
+        b.push_back(number_key<uint32_t>("cpu.rdtsc", [](MachineConfig& c) -> uint32_t& { return c.cpu.rdtsc; }));
+        b.push_back(number_key<uint32_t>("cpu.system", [](MachineConfig& c) -> uint32_t& { return c.cpu.system; }));
         return b;
     }();
     return table;

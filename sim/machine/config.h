@@ -77,6 +77,26 @@ struct KernelCostConfig {
     uint32_t pause = 140;       // one spin-wait iteration (PAUSE)
 };
 
+// Cycles each retired instruction costs by class (sim/cpu/insn.h), before its
+// memory accesses add their translation and cache latencies. Sources in
+// machines/skylake-client.ini.
+struct CpuConfig {
+    uint32_t alu = 1;           // integer ALU ops, moves, LEA, SETcc, CMOVcc
+    uint32_t branch = 1;        // JMP, Jcc, CALL, RET
+    uint32_t stack = 1;         // PUSH, POP, ENTER, LEAVE, PUSHF, POPF
+    uint32_t mul = 3;           // MUL/IMUL
+    uint32_t div32 = 26;        // DIV/IDIV up to 32 bits
+    uint32_t div64 = 35;        // DIV/IDIV r/m64
+    uint32_t rotate_carry = 6;  // RCL/RCR
+    uint32_t shift_double = 3;  // SHLD/SHRD
+    uint32_t bit_scan = 3;      // BSF/BSR/POPCNT/LZCNT
+    uint32_t locked = 18;       // LOCK RMW, XCHG with memory, CMPXCHG8B/16B
+    uint32_t string_line = 1;   // one cache line (or element) of a string instruction
+    uint32_t cpuid = 100;
+    uint32_t rdtsc = 25;
+    uint32_t system = 1;        // SYSCALL, HLT, UD2, INT3 (kernel entry is charged by the kernel model)
+};
+
 struct MemoryConfig {
     // Bytes per NUMA node; node i's RAM follows node i-1's in the physical map.
     std::vector<uint64_t> node_bytes{uint64_t{512} << 20, uint64_t{512} << 20};
@@ -93,8 +113,9 @@ struct MachineConfig {
     MmuConfig mmu;
     MemoryConfig memory;
     KernelCostConfig costs;
+    CpuConfig cpu;
 
-    uint32_t node_of_cpu(uint32_t cpu) const;
+    uint32_t node_of_cpu(uint32_t index) const;
     uint64_t total_ram() const;
     // Throws SimError naming the inconsistent setting (e.g. ways not dividing entries).
     void validate() const;
