@@ -2,13 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <boost/context/fiber.hpp>
-#include <optional>
+#include <cstring>
 
+#include "sim/hal/cpu_fiber.h"
 #include "sim/machine/sim_error.h"
 #include "sim/mmu/pte.h"
-
-namespace ctx = boost::context;
 
 namespace simx {
 namespace {
@@ -23,10 +21,7 @@ constexpr uint64_t kReservedLow = 1ull << 20;
 
 struct SimHal::Cpu {
     uint32_t id = 0;
-    std::optional<ctx::fiber> fiber;      // the CPU's kernel code, while suspended
-    std::optional<ctx::fiber> scheduler;  // where to return when it yields
-    bool started = false;
-    bool finished = false;
+    CpuFiber fiber;  // the CPU's kernel code
     bool irqs_enabled = false;
     SimCpuStats stats;
 };
@@ -78,7 +73,22 @@ SimHal::SimHal(Machine& machine, std::ostream& console)
     }
 }
 
-SimHal::~SimHal() = default;
+SimHal::~SimHal() { stop_all_cpus(); }
+
+void SimHal::stop_all_cpus() {
+    // Fibers end by unwinding from their yield point (see cpu_fiber.h); the
+    // kernel code they unwind sees a HAL that is still this one.
+    for (auto& cpu : cpus_) {
+        if (!cpu->fiber.running()) continue;
+        const uint32_t saved = current_;
+        current_ = cpu->id;
+        SimHal* previous = g_active;
+        g_active = this;
+        cpu->fiber.abort();
+        g_active = previous;
+        current_ = saved;
+    }
+}
 
 // Makes a SimHal the one hal:: calls reach for the length of a run.
 class SimHal::Activation {
@@ -104,28 +114,25 @@ SimHal& SimHal::active() {
     return *g_active;
 }
 
-void SimHal::start_fiber(uint32_t id, std::function<void()> body) {
-    Cpu& cpu = *cpus_.at(id);
-    cpu.started = true;
-    cpu.finished = false;
-    cpu.fiber.emplace([this, &cpu, body = std::move(body)](ctx::fiber&& scheduler) {
-        cpu.scheduler.emplace(std::move(scheduler));
-        body();
-        cpu.finished = true;
-        return std::move(*cpu.scheduler);
-    });
-}
+void SimHal::start_fiber(uint32_t id, std::function<void()> body) { cpus_.at(id)->fiber.start(std::move(body)); }
 
 int SimHal::boot() {
-    if (cpus_[0]->started) throw SimError("SimHal::boot called twice");
+    if (booted_) throw SimError("SimHal::boot called twice");
+    booted_ = true;
     int status = 0;
     Activation active(this);
     start_fiber(0, [&status] { status = kernel::boot_main(); });
-    run_scheduler([this] { return cpus_[0]->finished; });
-    if (panicked_) throw SimError(panic_message_);
-    for (const auto& cpu : cpus_)
-        if (cpu->started && !cpu->finished)
+    run_scheduler([this] { return cpus_[0]->fiber.finished(); });
+    if (panicked_) {
+        stop_all_cpus();
+        throw SimError(panic_message_);
+    }
+    for (const auto& cpu : cpus_) {
+        if (cpu->fiber.running()) {
+            stop_all_cpus();
             throw SimError(fmt::format("kernel::boot_main returned while cpu{} was still running", cpu->id));
+        }
+    }
     return status;
 }
 
@@ -133,40 +140,34 @@ void SimHal::run_on_cpus(const std::vector<uint32_t>& ids, const std::function<v
     if (panicked_) throw SimError("run_on_cpus after a kernel panic: " + panic_message_);
     for (uint32_t id : ids) {
         if (id >= cpus_.size()) throw SimError(fmt::format("run_on_cpus: no cpu{}", id));
-        if (cpus_[id]->started && !cpus_[id]->finished) throw SimError(fmt::format("cpu{} is already running", id));
+        if (cpus_[id]->fiber.running()) throw SimError(fmt::format("cpu{} is already running", id));
     }
     Activation active(this);
     for (uint32_t id : ids) start_fiber(id, [&fn, id] { fn(id); });
     run_scheduler([&] {
         for (uint32_t id : ids)
-            if (!cpus_[id]->finished) return false;
+            if (cpus_[id]->fiber.running()) return false;
         return true;
     });
-    if (panicked_) throw SimError(panic_message_);
+    if (panicked_) {
+        stop_all_cpus();
+        throw SimError(panic_message_);
+    }
 }
 
 void SimHal::run_scheduler(const std::function<bool()>& done) {
     while (!panicked_ && !done()) {
-        // The started, unfinished CPU with the lowest clock runs next.
+        // The running CPU with the lowest clock goes next (lowest number on a tie).
         Cpu* next = nullptr;
         for (auto& cpu : cpus_)
-            if (cpu->started && !cpu->finished && (!next || cpu->stats.cycles < next->stats.cycles)) next = cpu.get();
+            if (cpu->fiber.running() && (!next || cpu->stats.cycles < next->stats.cycles)) next = cpu.get();
         if (!next) return;
         current_ = next->id;
-        ctx::fiber f = std::move(*next->fiber);
-        next->fiber.reset();
-        ctx::fiber back = std::move(f).resume();
-        if (back) next->fiber.emplace(std::move(back));
+        next->fiber.resume();
     }
 }
 
-void SimHal::yield_to_scheduler() {
-    Cpu& me = *cpus_[current_];
-    ctx::fiber s = std::move(*me.scheduler);
-    me.scheduler.reset();
-    ctx::fiber resumed_from = std::move(s).resume();
-    me.scheduler.emplace(std::move(resumed_from));
-}
+void SimHal::yield_to_scheduler() { cpus_[current_]->fiber.yield(); }
 
 void* SimHal::phys_to_virt(hal::PhysAddr pa) {
     ++cpus_[current_]->stats.hal_calls;
@@ -199,7 +200,7 @@ void SimHal::copy_frames(hal::PhysAddr dst, hal::PhysAddr src, uint64_t bytes) {
 
 void SimHal::start_secondary_cpus(void (*entry)(uint32_t)) {
     for (auto& cpu : cpus_) {
-        if (cpu->id == current_ || cpu->started) continue;
+        if (cpu->id == current_ || cpu->fiber.running()) continue;
         // A secondary starts at the starting CPU's current time, as after INIT-SIPI.
         cpu->stats.cycles = cpus_[current_]->stats.cycles;
         const uint32_t id = cpu->id;
@@ -287,15 +288,11 @@ uint64_t SimHal::random_u64() {
 void SimHal::panic_halt(const char* message) {
     console_ << message << "\n";
     console_.flush();
+    if (!panicked_) panic_message_ = message;
     panicked_ = true;
-    panic_message_ = message;
-    cpus_[current_]->finished = true;
-    // Leave this CPU's fiber for good; the scheduler reports the panic.
-    Cpu& me = *cpus_[current_];
-    ctx::fiber s = std::move(*me.scheduler);
-    me.scheduler.reset();
-    std::move(s).resume();
-    __builtin_unreachable();
+    // Leave this CPU's fiber for good; the scheduler reports the panic and
+    // later unwinds the fiber from here.
+    cpus_[current_]->fiber.leave();
 }
 
 }  // namespace simx

@@ -94,6 +94,7 @@ private:
     class Activation;
     void charge(uint64_t cycles);
     void yield_to_scheduler();
+    void stop_all_cpus();
     // Runs the started, unfinished CPUs until `done` holds, none is runnable or one panics.
     void run_scheduler(const std::function<bool()>& done);
     void start_fiber(uint32_t cpu, std::function<void()> body);
@@ -105,6 +106,7 @@ private:
     std::vector<std::unique_ptr<Cpu>> cpus_;
     uint32_t current_ = 0;
     uint64_t rng_;
+    bool booted_ = false;
     bool panicked_ = false;
     std::string panic_message_;
 };

@@ -91,3 +91,18 @@ TEST(KernelFormat, FormatsLikePrintf) {
     EXPECT_EQ(kernel::format(buf, 4, "%s", "abcdef"), 6u);
     EXPECT_STREQ(buf, "abc");
 }
+
+TEST(KernelBoot, PanicOnOneCpuStopsTheSpinningOthers) {
+    KernelMachine m(small_machine(3));
+    try {
+        m.on_all_cpus([](uint32_t cpu) {
+            if (cpu == 1) kernel::panic("cpu%u gives up", cpu);
+            for (;;) hal::cpu_relax();
+        });
+        FAIL() << "expected SimError";
+    } catch (const SimError& e) {
+        EXPECT_NE(std::string(e.what()).find("cpu1 gives up"), std::string::npos) << e.what();
+    }
+    // The machine is still usable for inspection; a new run is refused.
+    EXPECT_THROW(m.on_cpu(0, [] {}), SimError);
+}
