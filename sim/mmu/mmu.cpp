@@ -65,6 +65,18 @@ Translation Mmu::translate(VirtAddr va_typed, const Access& access) {
     stats_.walk_cycles += w.cycles;
     stats_.walk_loads += w.loads;
     t.cycles += w.cycles;
+    if (!w.ok && w.psc_level != 0 && (w.error_code & (pf::kPresent | pf::kReserved)) == pf::kPresent) {
+        // A rights fault on a walk that started from a paging-structure cache may
+        // come from rights software has since raised without an invalidation
+        // (SDM 4.10.4.3 lets that be a "spurious" #PF). Like the TLB-hit case,
+        // re-walk from the tables before faulting, so upgrades never need one.
+        psc_.invalidate_address(va, regs_.pcid());
+        ++stats_.psc_rewalks;
+        w = walker_.walk(va, access, regs_, &psc_, WalkMode::kDemand);
+        stats_.walk_cycles += w.cycles;
+        stats_.walk_loads += w.loads;
+        t.cycles += w.cycles;
+    }
 
     if (!w.ok) {
         // SDM 4.10.4.1: a #PF invalidates the TLB entries for the faulting page
@@ -228,6 +240,7 @@ void Mmu::register_stats(StatsRegistry& stats, const std::string& scope) const {
     stats.add(scope, "mmu.walk_loads", &stats_.walk_loads);
     stats.add(scope, "mmu.dirty_rewalks", &stats_.dirty_rewalks);
     stats.add(scope, "mmu.rights_rewalks", &stats_.rights_rewalks);
+    stats.add(scope, "mmu.psc_rewalks", &stats_.psc_rewalks);
     stats.add(scope, "mmu.page_faults", &stats_.page_faults);
     stats.add(scope, "mmu.gp_faults", &stats_.gp_faults);
     stats.add(scope, "mmu.prefetch_walks", &stats_.prefetch_walks);

@@ -9,7 +9,10 @@
 //                               with D=0 re-walks to set D, as hardware does
 //   TLB hit, rights deny     -> the entry is stale or the access is bad: re-walk
 //                               (AMD's behaviour; Intel may raise the #PF from the
-//                               TLB, SDM 4.10.4.3 allows both)
+//                               TLB, SDM 4.10.4.3 allows both); likewise a rights
+//                               fault from a walk that started at a PSC entry is
+//                               re-walked from the tables, so raising rights
+//                               never needs an invalidation
 //   miss                     -> walk, fill STLB and L1, ask the prefetcher
 //   walk faults              -> #PF with error code and CR2; the page's TLB
 //                               entries and its PSC entries are dropped (SDM 4.10.4.1)
@@ -56,6 +59,7 @@ struct MmuStats {
     uint64_t walks_by_size[kPageSizeCount] = {};  // completed demand walks, by leaf size
     uint64_t dirty_rewalks = 0;                    // write hit a TLB entry cached with D=0
     uint64_t rights_rewalks = 0;                   // TLB hit whose rights denied the access
+    uint64_t psc_rewalks = 0;                      // rights fault from a PSC-started walk, re-walked
     uint64_t page_faults = 0;
     uint64_t gp_faults = 0;
     uint64_t prefetch_walks = 0;
