@@ -5,6 +5,10 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/panic.h"
 #include "kernel/mm/layout.h"
+#include "kernel/mm/kernel_address_space.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/slab_cache.h"
 
 namespace kernel {
 namespace {
@@ -27,6 +31,8 @@ void print_boot_info(const hal::BootInfo& info) {
 
 void secondary_main(u32 cpu) {
     KASSERT(cpu == hal::current_cpu(), "cpu %u started as %u", cpu, hal::current_cpu());
+    pmm::init_cpu();
+    load_kernel_address_space();
     __atomic_fetch_add(&g_cpus_online, 1u, __ATOMIC_ACQ_REL);
 }
 
@@ -35,6 +41,12 @@ int boot_main() {
     KASSERT(info.cpu_count >= 1 && info.cpu_count <= kMaxCpus, "bad CPU count %u", info.cpu_count);
     select_layout(info.la57);
     print_boot_info(info);
+    pmm::init();
+    pmm::init_cpu();
+    init_kernel_address_space();  // the kernel half, with pmm's frames
+    load_kernel_address_space();
+    slab::init();
+    kmalloc_init();
 
     g_cpus_online = 1;
     hal::start_secondary_cpus(secondary_main);

@@ -6,7 +6,13 @@
 // Invariants:
 // - A free frame that heads a buddy block has kPageBuddy set and `order` = the
 //   block's order; the other frames of the block are not marked and not listed.
-// - refcount is 0 exactly when the frame is free (in the buddy or a per-CPU list).
+// - A free frame (in a buddy block or on a per-CPU list) has refcount 0. An
+//   allocated block's references are counted on its first frame (refcount >= 1,
+//   kHead and `order` if order > 0); its other frames stay unmarked with
+//   refcount 0, as Linux's compound tails, so that allocating and freeing a
+//   2 MiB or 1 GiB block does not write 512 or 262144 descriptors.
+// - kBuddy and kPerCpu belong to the pmm (written under the zone lock or by the
+//   owning CPU); the other flags belong to whoever allocated the frame.
 // - node and zone never change after boot.
 #pragma once
 
@@ -35,6 +41,7 @@ inline constexpr u32 kReserved = 1u << 2;  // never allocatable (firmware, holes
 inline constexpr u32 kSlab = 1u << 3;      // part of a slab
 inline constexpr u32 kPageTable = 1u << 4; // a paging-structure page
 inline constexpr u32 kHead = 1u << 5;      // first frame of an allocated multi-frame block
+inline constexpr u32 kKmallocLarge = 1u << 6;  // first frame of a kmalloc block too large for a slab (kmalloc.cpp)
 }  // namespace page_flag
 
 struct Page {
@@ -57,7 +64,12 @@ struct Page {
         } slab;
         struct {
             u32 present;     // present entries in this table
+            u32 check_epoch; // PageTable::check_invariants: seen in this pass
         } table;
+        struct {
+            u64 bytes;       // the size kmalloc was asked for
+            u32 order;       // the block's order (kKmallocLarge)
+        } kmalloc_large;
         u64 raw[3];
     } owner{};
 

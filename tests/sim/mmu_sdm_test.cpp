@@ -333,16 +333,37 @@ TEST_F(MmuSdmTest, RightsAreCombinedOverEveryLevel) {
 
 TEST_F(MmuSdmTest, PscEntryCarriesCombinedRights) {
     // Two pages under one PDE whose U/S=0: the second walk starts at the PDE
-    // cache and must still see the supervisor-only right.
+    // cache and must still see the supervisor-only right. The model confirms a
+    // rights fault from a PSC-started walk by re-walking from the tables (so a
+    // rights upgrade never needs an invalidation): one PSC load, then four.
     map4k(kVa, kPa1, kW | kU);
     map4k(kVa + 0x1000, kPa2, kW | kU);
     set_entry(kVa, 2, entry(kVa, 2) & ~kU);
     ASSERT_EQ(pa_of(kVa, kSupRead), kPa1);
     const uint64_t pd_hits = stat("psc.pd.hits");
     const uint64_t loads = stat("mmu.walk_loads");
+    const uint64_t rewalks = stat("mmu.psc_rewalks");
     const Translation t = tr(kVa + 0x1000, kUserRead);
     EXPECT_EQ(stat("psc.pd.hits"), pd_hits + 1);
-    EXPECT_EQ(stat("mmu.walk_loads"), loads + 1);
+    EXPECT_EQ(stat("mmu.psc_rewalks"), rewalks + 1);
+    EXPECT_EQ(stat("mmu.walk_loads"), loads + 1 + 4);
+    EXPECT_EQ(t.fault, FaultKind::kPageFault);
+    EXPECT_EQ(t.error_code, pf::kPresent | pf::kUser);
+}
+
+TEST_F(MmuSdmTest, PscEntryKeepsRightsUntilInvalidated) {
+    // The PDE cache holds the rights of the path: after U/S is cleared in the PDE
+    // without an invalidation, a walk that starts from the cached PDE still
+    // grants user access (software must invalidate after reducing rights).
+    map4k(kVa, kPa1, kW | kU);
+    map4k(kVa + 0x1000, kPa2, kW | kU);
+    ASSERT_EQ(pa_of(kVa, kUserRead), kPa1);
+    set_entry(kVa, 2, entry(kVa, 2) & ~kU);
+    const uint64_t pd_hits = stat("psc.pd.hits");
+    EXPECT_EQ(pa_of(kVa + 0x1000, kUserRead), kPa2);  // stale, and allowed
+    EXPECT_EQ(stat("psc.pd.hits"), pd_hits + 1);
+    mmu().invlpg(VirtAddr{kVa + 0x1000});  // drops every PSC entry of the PCID
+    const Translation t = tr(kVa + 0x1000, kUserRead);
     EXPECT_EQ(t.fault, FaultKind::kPageFault);
     EXPECT_EQ(t.error_code, pf::kPresent | pf::kUser);
 }
