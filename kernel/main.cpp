@@ -8,12 +8,14 @@
 #include "kernel/mm/kernel_address_space.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/memory_self_test.h"
 #include "kernel/mm/slab_cache.h"
 
 namespace kernel {
 namespace {
 
 u32 g_cpus_online = 0;
+u32 g_cpus_tested = 0;
 
 void print_boot_info(const hal::BootInfo& info) {
     kprintf("simx kernel: %u CPUs, %u NUMA nodes, %u-bit physical addresses, %s-level paging%s%s%s\n",
@@ -34,6 +36,8 @@ void secondary_main(u32 cpu) {
     pmm::init_cpu();
     load_kernel_address_space();
     __atomic_fetch_add(&g_cpus_online, 1u, __ATOMIC_ACQ_REL);
+    memory_self_test_run_on_this_cpu();
+    __atomic_fetch_add(&g_cpus_tested, 1u, __ATOMIC_ACQ_REL);
 }
 
 int boot_main() {
@@ -48,10 +52,21 @@ int boot_main() {
     slab::init();
     kmalloc_init();
 
+    // Every CPU comes up and runs the memory self-test at once, so the
+    // allocators see real concurrency; the boot CPU then checks everything.
+    memory_self_test_prepare();
     g_cpus_online = 1;
+    g_cpus_tested = 0;
     hal::start_secondary_cpus(secondary_main);
     while (__atomic_load_n(&g_cpus_online, __ATOMIC_ACQUIRE) < info.cpu_count) hal::cpu_relax();
     kprintf("simx kernel: %u CPUs online\n", g_cpus_online);
+    memory_self_test_run_on_this_cpu();
+    __atomic_fetch_add(&g_cpus_tested, 1u, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&g_cpus_tested, __ATOMIC_ACQUIRE) < info.cpu_count) hal::cpu_relax();
+    const MemorySelfTestTotals t = memory_self_test_finish();
+    kprintf("simx kernel: memory self-test passed on %u CPUs (%llu frames, %llu objects, %llu pages mapped)\n",
+            info.cpu_count, static_cast<unsigned long long>(t.frames_allocated),
+            static_cast<unsigned long long>(t.objects_allocated), static_cast<unsigned long long>(t.pages_mapped));
     return 0;
 }
 

@@ -19,6 +19,23 @@ TEST(KernelBoot, BootsOnEveryCpuCount) {
         EXPECT_EQ(m.hal().boot(), 0);
         EXPECT_NE(m.console().find(fmt::format("simx kernel: {} CPUs online", cpus)), std::string::npos)
             << m.console();
+        EXPECT_NE(m.console().find(fmt::format("memory self-test passed on {} CPUs", cpus)), std::string::npos)
+            << m.console();
+    }
+}
+
+TEST(KernelBoot, SelfTestPassesWithFiveLevelPagingAndWithoutPcidsOr1GPages) {
+    MachineConfig five = small_machine(2);
+    five.mmu.la57_supported = true;
+    MachineConfig plain = small_machine(2);
+    plain.mmu.pcid_supported = false;
+    plain.mmu.pages_1g_supported = false;
+    for (const MachineConfig& c : {five, plain}) {
+        KernelMachine m(c);
+        EXPECT_EQ(m.hal().boot(), 0);
+        EXPECT_NE(m.console().find("memory self-test passed on 2 CPUs"), std::string::npos) << m.console();
+        // Every CPU loaded the kernel's address space.
+        for (uint32_t cpu = 0; cpu < 2; ++cpu) EXPECT_GE(m.hal().cpu_stats(cpu).cr3_writes, 1u);
     }
 }
 
