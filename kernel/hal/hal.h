@@ -41,12 +41,29 @@ struct MemoryRegion {
     MemoryKind kind;
 };
 
+// A part of the kernel image with its rights. The kernel maps each at
+// layout().kernel_image_base + offset when it builds its own page tables, so
+// the code and data it runs on stay mapped after it loads CR3; text is
+// executable, never writable (W^X). The qemu build has three (text, rodata,
+// data+bss); the sim build's kernel is part of the host program: none.
+struct ImageSection {
+    u64 offset;        // from layout().kernel_image_base
+    PhysAddr phys;
+    u64 size;          // a multiple of the page size
+    bool writable;
+    bool executable;
+};
+
 // What the kernel learns at boot: the memory map (sorted, non-overlapping, each
-// region within one node), the CPUs and their nodes, and the paging features.
+// region within one node), the CPUs and their nodes, the paging features, and
+// where the kernel image is.
 struct BootInfo {
     static constexpr u32 kMaxRegions = 64;
+    static constexpr u32 kMaxImageSections = 4;
     MemoryRegion regions[kMaxRegions];
     u32 region_count = 0;
+    ImageSection image_sections[kMaxImageSections];
+    u32 image_section_count = 0;
     u32 cpu_count = 1;
     u32 node_count = 1;
     u32 cpu_node[kernel::kMaxCpus] = {};

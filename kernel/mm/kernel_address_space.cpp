@@ -34,6 +34,13 @@ PtStatus build_kernel_address_space(PageTable& kernel, TableAllocator& tables, c
             status = kernel.map_largest(l.direct_map(PhysAddr{start}), PhysAddr{start}, end - start, kDirectMapAttrs,
                                         inv);
     }
+    // The kernel image, section by section with its own rights: the code the
+    // kernel runs on must stay mapped once this address space is in CR3.
+    for (u32 i = 0; i < info.image_section_count && status == PtStatus::kOk; ++i) {
+        const hal::ImageSection& s = info.image_sections[i];
+        const PageAttrs attrs{s.writable, s.executable, false, CachePolicy::kWriteBack};
+        status = kernel.map_largest(VirtAddr{l.kernel_image_base + s.offset}, s.phys, s.size, attrs, inv);
+    }
     if (status != PtStatus::kOk) {
         kernel.destroy(inv);
         inv.release_tables();  // never loaded into any CR3

@@ -171,6 +171,43 @@ TEST(KernelAddressSpace, DirectMapUsesOneGiBPagesAndSmallerOnesAtTheEdges) {
     EXPECT_EQ(env.tables().outstanding(), 0u);
 }
 
+TEST(KernelAddressSpace, MapsTheKernelImageSectionBySectionWithItsRights) {
+    PageTableEnv env;
+    const k::AddressSpaceLayout& l = k::kLayout4Level;
+    // As the qemu build's linker script lays an image out: text (2 MiB + 8 KiB,
+    // so one 2 MiB leaf and two 4 KiB ones), rodata, data+bss.
+    hal::BootInfo info = env.boot_info();
+    info.image_sections[0] = {0x400000, k::PhysAddr{0x400000}, k2M + 2 * k4K, false, true};
+    info.image_sections[1] = {0x602000, k::PhysAddr{0x602000}, 3 * k4K, false, false};
+    info.image_sections[2] = {0x605000, k::PhysAddr{0x605000}, 5 * k4K, true, false};
+    info.image_section_count = 3;
+    k::PageTable kpt;
+    env.run([&] {
+        ASSERT_EQ(k::build_kernel_address_space(kpt, env.tables(), env.config(), info), k::PtStatus::kOk);
+        kpt.check_invariants();
+    });
+    env.load(kpt.root());
+    const uint64_t image = l.kernel_image_base;
+    const k::PageAttrs sup_r{false, false, false, kWB};
+    EXPECT_EQ(check_page(env.mmu(), image + 0x400123, 0x400123, k::PageSize::k2M, kSupRX), "");
+    EXPECT_EQ(check_page(env.mmu(), image + 0x601008, 0x601008, k::PageSize::k4K, kSupRX), "");
+    EXPECT_EQ(check_page(env.mmu(), image + 0x604ff8, 0x604ff8, k::PageSize::k4K, sup_r), "");
+    EXPECT_EQ(check_page(env.mmu(), image + 0x609000, 0x609000, k::PageSize::k4K, kSupRW), "");
+    EXPECT_EQ(check_unmapped(env.mmu(), image + 0x3ff000, false), "");
+    EXPECT_EQ(check_unmapped(env.mmu(), image + 0x60a000, false), "");
+    destroy_and_release(env, kpt);
+
+    // W^X holds for the image too: a writable text section is refused, and the
+    // failed build leaves nothing behind.
+    info.image_sections[0].writable = true;
+    k::PageTable bad;
+    env.run([&] {
+        EXPECT_EQ(k::build_kernel_address_space(bad, env.tables(), env.config(), info), k::PtStatus::kWriteExecute);
+        EXPECT_FALSE(bad.initialized());
+    });
+    EXPECT_EQ(env.tables().outstanding(), 0u);
+}
+
 TEST(KernelAddressSpace, ProcessesShareTheKernelHalfIncludingLaterMappings) {
     PageTableEnv env;
     k::PageTable kpt, a, b;

@@ -1,0 +1,28 @@
+// Constants shared by boot.S and the C++ of the qemu build: plain macros, so
+// boot.S can include this file. The C++ side static_asserts that they agree
+// with the values it owns (entry.cpp: layout and exit code; gdt.cpp: selectors).
+#pragma once
+
+// The kernel image window: the top 2 GiB (kernel/mm/layout.h), so -mcmodel=kernel
+// code reaches every symbol with sign-extended 32-bit displacements. The image
+// is linked at KERNEL_VIRT_BASE + its physical address (kernel.ld, which
+// cannot include this file, repeats the value).
+#define KERNEL_VIRT_BASE 0xffffffff80000000
+
+// Top-level index of the direct map in both paging modes: 0xffff888000000000
+// is PML4 entry 273, 0xff11000000000000 is PML5 entry 273.
+#define DIRECT_MAP_TOP_INDEX 273
+
+#define BOOT_CODE_SELECTOR 0x08
+#define BOOT_DATA_SELECTOR 0x10
+#define BOOT_STACK_BYTES (32 * 1024)
+
+#define CR0_WP (1 << 16)
+#define CR0_PG (1 << 31)
+#define CR4_PAE (1 << 5)
+#define CR4_LA57 (1 << 12)
+#define MSR_EFER 0xC0000080
+#define EFER_LME (1 << 8)
+
+#define QEMU_EXIT_PORT 0xf4
+#define QEMU_EXIT_NO_LONG_MODE 0x13

@@ -1,0 +1,127 @@
+// The HAL on real x86-64 hardware (kernel/hal/hal.h): each call is the
+// instruction it names. boot_info() lives in boot_info.cpp.
+#include "kernel/arch/x86_64/hal_x86.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/qemu_exit.h"
+#include "kernel/arch/x86_64/serial.h"
+#include "kernel/hal/hal.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/layout.h"
+#include "kernel/mm/pte.h"
+
+namespace kernel::x86 {
+namespace {
+
+bool g_rdrand = false;
+u64 g_xorshift = 0;
+
+}  // namespace
+
+void init_hal(const CpuFeatures& cpu) {
+    g_rdrand = cpu.rdrand;
+    g_xorshift = rdtsc() | 1;  // xorshift needs a non-zero state
+}
+
+}  // namespace kernel::x86
+
+namespace hal {
+
+namespace x86 = kernel::x86;
+
+// ---------------------------------------------------------------- physical memory
+
+// The direct map is pa + its base (kernel/mm/layout.h): boot.S maps it before
+// any C++ runs, and the kernel's own tables map it at the same place.
+void* phys_to_virt(PhysAddr pa) { return reinterpret_cast<void*>(kernel::layout().direct_map_base + pa.value); }
+
+PhysAddr virt_to_phys(const void* p) {
+    const u64 va = reinterpret_cast<u64>(p);
+    if (!kernel::layout().in_direct_map(va)) kernel::panic("virt_to_phys of %p, which is not in the direct map", p);
+    return PhysAddr{va - kernel::layout().direct_map_base};
+}
+
+void zero_frames(PhysAddr pa, u64 bytes) { kernel::mem_set(phys_to_virt(pa), 0, bytes); }
+void copy_frames(PhysAddr dst, PhysAddr src, u64 bytes) { kernel::mem_move(phys_to_virt(dst), phys_to_virt(src), bytes); }
+
+// ---------------------------------------------------------------- CPUs
+
+// One CPU until SMP bring-up (ACPI MADT, INIT-SIPI-SIPI) lands: boot_info()
+// reports cpu_count 1, so the kernel starts no secondary and this has none to start.
+u32 current_cpu() { return 0; }
+void start_secondary_cpus(void (*)(u32 cpu)) {}
+void cpu_relax() { x86::pause(); }
+
+u64 irq_save() {
+    const u64 flags = x86::read_rflags();
+    x86::disable_interrupts();
+    return flags & x86::kRflagsIf;
+}
+void irq_restore(u64 state) {
+    if (state & x86::kRflagsIf) x86::enable_interrupts();
+}
+
+// ---------------------------------------------------------------- MMU control
+
+// EFER.NXE first: the kernel's tables set XD, a reserved bit without it
+// (SDM 4.5). PCIDE last: it needs CR3[11:0] = 0 (SDM 4.10.1), true until the
+// kernel loads a PCID. CR4.LA57 cannot change in IA-32e mode (SDM 2.5): boot.S
+// chose the mode, so a request for the other one is a kernel bug.
+void enable_paging_features(const PagingFeatures& f) {
+    namespace cr4 = x86::cr4;
+    if (f.nx) x86::write_msr(x86::msr::kEfer, x86::read_msr(x86::msr::kEfer) | x86::msr::kEferNxe);
+    u64 value = x86::read_cr4();
+    const bool la57 = (value & cr4::kLa57) != 0;
+    if (f.la57 != la57)
+        kernel::panic("enable_paging_features: %d-level paging asked, %d-level in force", f.la57 ? 5 : 4, la57 ? 5 : 4);
+    if (f.pge) value |= cr4::kPge;
+    if (f.smep) value |= cr4::kSmep;
+    // SMAP: from here the kernel may touch user pages only with RFLAGS.AC set
+    // (the uaccess calls, issue 5); it has no user pages yet.
+    if (f.smap) value |= cr4::kSmap;
+    x86::write_cr4(value);
+    if (f.pcid) x86::write_cr4(value | cr4::kPcide);
+}
+
+void write_pat(u64 value) { x86::write_msr(x86::msr::kPat, value); }
+
+void write_cr3(PhysAddr root, u16 pcid, bool no_flush) {
+    x86::write_cr3(root.value | pcid | (no_flush ? u64{1} << 63 : 0));
+}
+PhysAddr current_root() { return PhysAddr{x86::read_cr3() & kernel::Pte::kAddressBits}; }
+void invlpg(VirtAddr va) { x86::invlpg(va.value); }
+void invpcid(InvpcidType type, u16 pcid, VirtAddr va) { x86::invpcid(static_cast<u64>(type), pcid, va.value); }
+
+// ---------------------------------------------------------------- console, time, randomness
+
+void console_write(const char* text, usize length) { x86::serial::write(text, length); }
+u64 cycles() { return x86::rdtsc(); }
+
+// RDRAND when the CPU has it (retried: it may briefly have no value, SDM Vol. 1
+// 7.3.17.1), else xorshift64 seeded from the TSC, advanced with a CAS so CPUs
+// never share a value: not for secrets, but enough for ASLR-style variation
+// until a real entropy source is wired.
+u64 random_u64() {
+    u64 v;
+    if (x86::g_rdrand)
+        for (int i = 0; i < 10; ++i)
+            if (x86::rdrand(&v)) return v;
+    u64 old = __atomic_load_n(&x86::g_xorshift, __ATOMIC_RELAXED);
+    do {
+        v = old;
+        v ^= v << 13;
+        v ^= v >> 7;
+        v ^= v << 17;
+    } while (!__atomic_compare_exchange_n(&x86::g_xorshift, &old, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return v;
+}
+
+void panic_halt(const char* message) {
+    x86::disable_interrupts();
+    console_write(message, kernel::str_length(message));
+    console_write("\n", 1);
+    x86::qemu_exit(x86::QemuExit::kPanic);
+}
+
+}  // namespace hal
