@@ -10,6 +10,8 @@
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/memory_self_test.h"
 #include "kernel/mm/slab_cache.h"
+#include "kernel/mm/vma.h"
+#include "kernel/mm/zero_page.h"
 
 namespace kernel {
 namespace {
@@ -51,6 +53,8 @@ int boot_main() {
     load_kernel_address_space();
     slab::init();
     kmalloc_init();
+    vma_cache_init();
+    zero_page_init();
 
     // Every CPU comes up and runs the memory self-test at once, so the
     // allocators see real concurrency; the boot CPU then checks everything.

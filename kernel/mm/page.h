@@ -42,6 +42,7 @@ inline constexpr u32 kSlab = 1u << 3;      // part of a slab
 inline constexpr u32 kPageTable = 1u << 4; // a paging-structure page
 inline constexpr u32 kHead = 1u << 5;      // first frame of an allocated multi-frame block
 inline constexpr u32 kKmallocLarge = 1u << 6;  // first frame of a kmalloc block too large for a slab (kmalloc.cpp)
+inline constexpr u32 kAnon = 1u << 7;          // anonymous user memory; owner.anon is its reverse map (rmap.h)
 }  // namespace page_flag
 
 struct Page {
@@ -70,6 +71,12 @@ struct Page {
             u64 bytes;       // the size kmalloc was asked for
             u32 order;       // the block's order (kKmallocLarge)
         } kmalloc_large;
+        struct {
+            void* mapping;   // the AddressSpace that maps it, tagged with rmap.h's kAnonMappingTag
+            u64 index;       // its linear page index there (address >> 12)
+            u32 check_epoch; // AddressSpace::check_invariants: seen in this pass
+            u32 check_count; // PTEs found mapping it in this pass
+        } anon;
         u64 raw[3];
     } owner{};
 

@@ -1,0 +1,219 @@
+// A process's address space: its page table (the user half; the kernel half is
+// shared, kernel_address_space.h), its VMAs in an AVL tree (vma.h), the heap
+// break, and the counters of its page faults.
+//
+// The user half (4-level; 5-level is the same with a larger user_end):
+//
+//   user_end  0x0000_7fff_ffff_f000 ------------------------------------------
+//             stack VMA (grows down on faults, up to options.stack_limit)
+//             guard gap (options.stack_guard_gap, Linux's 256 pages): never
+//                        chosen by mmap, never grown into
+//   mmap_base ---------- mmap without MAP_FIXED picks the highest free range
+//             mmaps      below here (top-down, Linux's legacy-free layout)
+//             ...
+//             heap VMA   [brk_start, brk) grown and shrunk by brk()
+//             program    (ELF loader, later)
+//   mmap_min_addr (64 KiB, Linux's vm.mmap_min_addr): nothing below
+//
+// System calls follow Linux: they return a value >= 0 or -errno (mman.h), with
+// the checks in the order Linux makes them (mm/mmap.c, mm/mprotect.c,
+// mm/madvise.c). Deliberate differences, each noted where it is made:
+// mprotect over a hole changes nothing (Linux may have changed the VMAs before
+// the hole); madvise(MADV_DONTNEED) keeps the pages of shared anonymous memory
+// (Linux zaps the PTEs but the shmem object keeps the data, so a reader sees
+// the same bytes either way).
+//
+// Rights in the page table: a PTE of a VMA with any right is user, read;
+// writable iff PROT_WRITE, executable iff PROT_EXEC (x86 cannot express
+// write-only or exec-only, so those read too, as on Linux without pkeys). A
+// frame in a PROT_NONE VMA keeps its PTE as a supervisor, read-only, NX leaf:
+// every user access faults as a protection violation (ACCERR) and the data
+// survives until mprotect gives rights back. (Linux clears _PAGE_PRESENT and
+// sets _PAGE_PROTNONE; our page-table editor has no not-present-but-kept
+// entries. The uaccess layer must treat a supervisor leaf in the user half as
+// a fault.) W^X: PROT_WRITE | PROT_EXEC is refused with EACCES unless the
+// options allow it.
+//
+// Locking: one lock per address space serializes every call here and every
+// page fault (Linux's mmap_lock, here a spinlock); it is taken before the page
+// table's own lock. TLB invalidations: until the shootdown layer exists, every
+// edit is flushed on the calling CPU (flush_tlb_local), so an address space
+// must be live on at most that CPU; frames and tables are freed only after the
+// flush (unhook -> invalidate -> free).
+//
+// Invariants (check_invariants): the VMA tree's and vma.h's; every present
+// user PTE lies inside a VMA, is a 4 KiB leaf, and grants no right the VMA
+// lacks; every mapped frame is anonymous, names this space and its address in
+// its reverse map, and its mapcount equals the PTEs that map it, except the
+// shared zero page (zero_page.h), which is only ever mapped read-only in
+// private VMAs and has no reverse map; the counts of resident frames and of
+// zero-page PTEs match; brk_start <= brk.
+#pragma once
+
+#include "kernel/lib/spinlock.h"
+#include "kernel/lib/types.h"
+#include "kernel/mm/page_table.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/mm/rmap.h"
+#include "kernel/mm/vma.h"
+
+namespace kernel {
+
+struct ZapBatch;
+
+struct AddressSpaceOptions {
+    u64 mmap_base = 0x0000'7f00'0000'0000ull;  // top of the top-down mmap area
+    u64 brk_start = 0x0000'0000'0100'0000ull;  // where the heap begins (the ELF loader sets it)
+    u64 mmap_min_addr = 0x10000;               // Linux's default vm.mmap_min_addr
+    u64 stack_limit = u64{8} << 20;            // RLIMIT_STACK: the most a stack VMA grows to
+    u64 stack_guard_gap = u64{256} << kPageShift;  // Linux's stack_guard_gap
+    u64 brk_limit = ~u64{0};                   // RLIMIT_DATA for the heap (brk - brk_start)
+    bool allow_write_execute = false;          // W^X off: PROT_WRITE | PROT_EXEC allowed
+    // Read and fetch faults on private anonymous memory map the shared zero
+    // page read-only (zero_page.h); a later write replaces it.
+    bool zero_page_reads = false;
+};
+
+// Page faults resolved or refused, by kind (per address space). Each fault
+// counts once among demand_zero, zero_page, permission, maperr, accerr and
+// oom; stack_growth counts the faults that also extended a stack.
+struct FaultCounters {
+    u64 demand_zero = 0;   // a fresh zeroed frame mapped where nothing was
+    u64 zero_page = 0;     // the shared zero page mapped read-only where nothing was
+    u64 permission = 0;    // a present PTE: refreshed to its VMA's rights (stale TLB), or the
+                           // zero page replaced by a fresh frame on a write
+    u64 stack_growth = 0;  // a grows-down VMA extended down to the fault
+    u64 maperr = 0;        // SIGSEGV/SEGV_MAPERR: no VMA there (or in a stack guard gap)
+    u64 accerr = 0;        // SIGSEGV/SEGV_ACCERR: the VMA lacks the right
+    u64 oom = 0;           // no frame or table could be had
+};
+
+enum class FaultAccess : u8 { kRead, kWrite, kExecute };
+
+enum class FaultStatus : u8 {
+    kRetry,        // handled: return to the faulting instruction
+    kSignal,       // deliver `signal` with code and fault_address (a kernel-mode caller takes its uaccess fixup)
+    kOutOfMemory,  // no memory: the caller runs the OOM path (or EFAULT/ENOMEM for uaccess)
+};
+
+struct FaultResult {
+    FaultStatus status = FaultStatus::kRetry;
+    i32 signal = 0;
+    i32 code = 0;            // si_code: linux::kSegvMaperr or kSegvAccerr
+    u64 fault_address = 0;   // si_addr: the faulting address itself, as Linux reports it
+};
+
+class AddressSpace {
+public:
+    // A new, empty address space sharing the kernel's half, or nullptr when
+    // memory runs out. After init_kernel_address_space, vma_cache_init and
+    // (for options.zero_page_reads) zero_page_init.
+    static AddressSpace* create(const AddressSpaceOptions& options = {});
+    // Unmaps everything, frees every frame, table and VMA, and the object.
+    // It must not be loaded in this CPU's CR3.
+    static void destroy(AddressSpace* space);
+
+    AddressSpace(const AddressSpace&) = delete;
+    AddressSpace& operator=(const AddressSpace&) = delete;
+
+    // ---- system calls (mmap.cpp); addresses are user addresses
+    i64 mmap(u64 addr, u64 length, u32 prot, u32 flags, i32 fd = -1, u64 offset = 0);
+    i64 munmap(u64 addr, u64 length);
+    i64 mprotect(u64 addr, u64 length, u32 prot);
+    // Linux's brk: the new break, or the current one when the request fails.
+    u64 brk(u64 addr);
+    i64 madvise(u64 addr, u64 length, i32 advice);
+    // A grows-down read-write stack VMA [top - initial_bytes, top); returns its
+    // start or -errno.
+    i64 create_stack(u64 top, u64 initial_bytes);
+
+    // ---- page faults (page_fault.cpp)
+    // A fault on a user address (any address below the kernel half).
+    // user_mode: the access came from user code; a kernel-mode one (uaccess)
+    // on a bad address gets the same answer and takes its fixup.
+    FaultResult handle_page_fault(u64 address, FaultAccess access, bool user_mode);
+
+    // ---- inspection
+    PageTable& page_table() { return pt_; }
+    PhysAddr root() const { return pt_.root(); }
+    // The PCID this address space runs under: 0 until the per-CPU ASID cache
+    // (DESIGN.md "TLB coherence layer") hands them out.
+    u16 pcid() const { return pcid_; }
+    const AddressSpaceOptions& options() const { return options_; }
+    const FaultCounters& fault_counters() const { return faults_; }
+    u64 resident_pages() const { return resident_; }       // frames of its own mapped
+    u64 zero_page_ptes() const { return zero_ptes_; }      // PTEs mapping the shared zero page
+    u64 brk_start() const { return options_.brk_start; }
+    u64 current_brk() const { return brk_; }
+    // VMAs in address order; the VMA containing addr, or nullptr. Unlocked:
+    // for tests and checkers while no other CPU edits this space.
+    const Vma* first_vma() const { return vmas_.first(); }
+    const Vma* next_vma(const Vma& v) const { return vmas_.next(v); }
+    const Vma* find_vma(u64 addr) const;
+    usize vma_count() const { return vmas_.size(); }
+
+    // Panics, naming the VMA, address or frame, unless every invariant above holds.
+    void check_invariants();
+
+private:
+    explicit AddressSpace(const AddressSpaceOptions& options);
+
+    // VMA tree edits (address_space.cpp); lock held.
+    Vma* vma_at(u64 addr) const;                  // the VMA containing addr
+    Vma* first_ending_after(u64 addr) const;      // Linux's find_vma: lowest VMA with end > addr
+    u64 start_gap(const Vma& v) const;            // start, less the guard gap of a stack
+    void split(Vma& v, u64 at, Vma& spare);       // v becomes [start, at), spare [at, end)
+    // VMAs that an edit will need, allocated before it changes anything, so
+    // that running out of memory (ENOMEM) leaves the address space untouched.
+    u32 splits_needed(u64 start, u64 end) const;
+    // Splits so that no VMA straddles start or end, with VMAs from `spares`.
+    void split_at_edges(u64 start, u64 end, VmaSpares& spares);
+    void merge_around(u64 start, u64 end);        // merges mergeable neighbours touching [start, end]
+    // Removes every VMA inside [start, end) (after split_at_edges) and zaps its pages.
+    void remove_vmas(u64 start, u64 end, ZapBatch& zap);
+    // Clears every PTE in [start, end), dropping the frames' reverse maps.
+    void zap_range(u64 start, u64 end, ZapBatch& zap);
+    // Performs the batch's invalidations, then frees its frames and tables.
+    void finish(ZapBatch& zap);
+
+    // mmap.cpp
+    i64 map_anonymous_locked(u64 start, u64 length, u32 prot, u32 flags);
+    u64 find_free_range(u64 length, u64 hint) const;
+    bool range_is_free(u64 start, u64 end, bool respect_gaps) const;
+    bool write_execute_refused(u32 prot) const;
+
+    // page_fault.cpp
+    bool grow_stack(Vma& stack, u64 address);
+    bool map_fresh_frame(Vma& vma, u64 page);
+    bool map_shared_zero_page(Vma& vma, u64 page);
+    // After pt_.protect made [start, end) writable: zero-page PTEs stay read-only.
+    void keep_zero_page_read_only(u64 start, u64 end, const PageAttrs& attrs, TlbInvalidation& inv);
+
+    PageTable pt_;
+    VmaTree vmas_;
+    SpinLock lock_{"address_space"};
+    AddressSpaceOptions options_;
+    u16 pcid_ = 0;
+    u64 brk_ = 0;
+    u64 resident_ = 0;      // frames mapped (own frames, reverse-mapped)
+    u64 zero_ptes_ = 0;     // PTEs mapping the shared zero page
+    u64 next_shared_id_ = 1;
+    FaultCounters faults_;
+};
+
+// PageTable attributes for a VMA's rights (see "Rights in the page table").
+PageAttrs attrs_for_prot(u32 prot);
+
+template <typename Fn>
+u32 rmap_walk(const Page& page, Fn&& fn) {
+    AddressSpace* space = rmap_anon_space(page);
+    if (!space) return 0;
+    const u64 va = rmap_anon_address(page);
+    Mapping m;
+    if (!space->page_table().lookup(VirtAddr{va}, &m)) return 0;
+    if (!(m.frame == pmm::page_to_phys(&page))) return 0;
+    fn(*space, va);
+    return 1;
+}
+
+}  // namespace kernel
