@@ -27,6 +27,16 @@ PageAttrs attrs_for_prot(u32 prot) {
 
 AddressSpace::AddressSpace(const AddressSpaceOptions& options) : options_(options), brk_(options.brk_start) {}
 
+void AddressSpace::set_program_layout(u64 brk_start, u64 mmap_base) {
+    SpinGuard guard(lock_);
+    KASSERT(is_aligned(brk_start, kPageSize) && is_aligned(mmap_base, kPageSize), "program layout must be page-aligned");
+    KASSERT(mmap_base <= layout().user_end && brk_start < mmap_base, "program layout out of the user half");
+    KASSERT(brk_ == options_.brk_start, "program layout set after brk moved");
+    options_.brk_start = brk_start;
+    options_.mmap_base = mmap_base;
+    brk_ = brk_start;
+}
+
 AddressSpace* AddressSpace::create(const AddressSpaceOptions& options) {
     KASSERT(is_aligned(options.mmap_base, kPageSize) && is_aligned(options.brk_start, kPageSize) &&
                 is_aligned(options.stack_guard_gap, kPageSize) && is_aligned(options.mmap_min_addr, kPageSize),

@@ -143,6 +143,9 @@ public:
     const FaultCounters& fault_counters() const { return faults_; }
     u64 resident_pages() const { return resident_; }       // frames of its own mapped
     u64 zero_page_ptes() const { return zero_ptes_; }      // PTEs mapping the shared zero page
+    // The ELF loader's layout (kernel/proc/aslr.h): where the heap begins and
+    // the top of the mmap area. Only on a fresh space, before any brk.
+    void set_program_layout(u64 brk_start, u64 mmap_base);
     u64 brk_start() const { return options_.brk_start; }
     u64 current_brk() const { return brk_; }
     // VMAs in address order; the VMA containing addr, or nullptr. Unlocked:

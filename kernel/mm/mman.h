@@ -15,6 +15,8 @@ namespace kernel::linux {
 
 // errno values; system calls return them negated (-ENOMEM), as Linux does.
 inline constexpr i64 kEperm = 1;
+inline constexpr i64 kE2big = 7;
+inline constexpr i64 kEnoexec = 8;
 inline constexpr i64 kEbadf = 9;
 inline constexpr i64 kEnomem = 12;
 inline constexpr i64 kEacces = 13;
