@@ -54,6 +54,16 @@ struct ImageSection {
     bool executable;
 };
 
+// A window of device registers (MMIO) the HAL needs the kernel's address space
+// to map, uncached (UC), at its direct-map address layout().direct_map(base):
+// the qemu build's local APIC (SDM Vol. 3A 10.4.1 requires UC). Mapped when the
+// kernel builds its tables, so the HAL never allocates page tables later. The
+// sim build has none.
+struct DeviceWindow {
+    PhysAddr base;     // page aligned
+    u64 size;          // a multiple of the page size
+};
+
 // What the kernel learns at boot: the memory map (sorted, non-overlapping, each
 // region within one node), the CPUs and their nodes, the paging features, and
 // where the kernel image is.
@@ -64,6 +74,9 @@ struct BootInfo {
     u32 region_count = 0;
     ImageSection image_sections[kMaxImageSections];
     u32 image_section_count = 0;
+    static constexpr u32 kMaxDeviceWindows = 4;
+    DeviceWindow device_windows[kMaxDeviceWindows];
+    u32 device_window_count = 0;
     u32 cpu_count = 1;
     u32 node_count = 1;
     u32 cpu_node[kernel::kMaxCpus] = {};

@@ -41,6 +41,13 @@ PtStatus build_kernel_address_space(PageTable& kernel, TableAllocator& tables, c
         const PageAttrs attrs{s.writable, s.executable, false, CachePolicy::kWriteBack};
         status = kernel.map_largest(VirtAddr{l.kernel_image_base + s.offset}, s.phys, s.size, attrs, inv);
     }
+    // Device registers the HAL uses (hal.h DeviceWindow): uncached, never
+    // executable, in the direct map's range but outside RAM.
+    for (u32 i = 0; i < info.device_window_count && status == PtStatus::kOk; ++i) {
+        const hal::DeviceWindow& w = info.device_windows[i];
+        const PageAttrs attrs{true, false, false, CachePolicy::kUncached};
+        status = kernel.map(l.direct_map(w.base), w.base, w.size, attrs, PageSize::k4K, inv);
+    }
     if (status != PtStatus::kOk) {
         kernel.destroy(inv);
         inv.release_tables();  // never loaded into any CR3

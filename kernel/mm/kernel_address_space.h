@@ -20,8 +20,8 @@ inline constexpr PageAttrs kDirectMapAttrs{true, false, false, CachePolicy::kWri
 // Builds the kernel's address space into `kernel` (uninitialised): the pinned
 // kernel-half tables, the direct map of every RAM region of info's memory map
 // and the kernel image's sections (info.image_sections, each with its own
-// rights; a writable and executable one fails with kWriteExecute). Returns the
-// first failure; `kernel` is then left uninitialised.
+// rights; a writable and executable one fails with kWriteExecute), and the
+// HAL's device windows (info.device_windows, uncached). Returns the first failure; `kernel` is then left uninitialised.
 PtStatus build_kernel_address_space(PageTable& kernel, TableAllocator& tables, const PagingConfig& config,
                                     const hal::BootInfo& info);
 

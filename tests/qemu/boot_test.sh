@@ -4,16 +4,20 @@
 # (kernel/arch/x86_64/qemu_exit.h: 33 success, 35 boot_main failed, 37 panic)
 # and text its serial console must (--expect) and must not (--reject) have printed.
 #
-#   boot_test.sh --kernel ELF [--cpu MODEL] [--memory SIZE] [--append CMDLINE] \
+# --smp N gives the machine N vCPUs, run in parallel host threads (MTTCG,
+# -accel tcg,thread=multi), so the kernel's SMP code really runs concurrently.
+#
+#   boot_test.sh --kernel ELF [--cpu MODEL] [--memory SIZE] [--smp N] [--append CMDLINE] \
 #                --exit STATUS --expect TEXT [--expect TEXT ...] [--reject TEXT ...]
 set -euo pipefail
 
-kernel= cpu=max memory=512M append= want_exit= expects=() rejects=()
+kernel= cpu=max memory=512M smp=1 append= want_exit= expects=() rejects=()
 while (($#)); do
   case $1 in
     --kernel) kernel=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
+    --smp) smp=$2; shift 2 ;;
     --append) append=$2; shift 2 ;;
     --exit) want_exit=$2; shift 2 ;;
     --expect) expects+=("$2"); shift 2 ;;
@@ -25,7 +29,7 @@ done
 command -v qemu-system-x86_64 >/dev/null ||
   { echo "FAIL: qemu-system-x86_64 not found (Debian package qemu-system-x86; scripts/deps.sh installs it)"; exit 1; }
 
-args=(-machine q35 -cpu "$cpu" -m "$memory" -smp 1 -kernel "$kernel"
+args=(-machine q35 -accel tcg,thread=multi -cpu "$cpu" -m "$memory" -smp "$smp" -kernel "$kernel"
       -serial stdio -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 [[ -n $append ]] && args+=(-append "$append")
 

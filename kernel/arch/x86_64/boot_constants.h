@@ -17,12 +17,24 @@
 #define BOOT_DATA_SELECTOR 0x10
 #define BOOT_STACK_BYTES (32 * 1024)
 
+#define CR0_PE (1 << 0)
+#define CR0_ET (1 << 4)
+#define CR0_NE (1 << 5)
 #define CR0_WP (1 << 16)
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
 #define CR4_LA57 (1 << 12)
 #define MSR_EFER 0xC0000080
 #define EFER_LME (1 << 8)
+
+// The application processors' real-mode trampoline (trampoline.S, smp.cpp):
+// one page in the first MiB, which boot_info() keeps reserved and the
+// firmware no longer uses once the kernel runs. A Start-up IPI's vector is the
+// page number (SDM Vol. 3A 8.4.4.1: the AP starts at CS:IP = VV00:0000).
+#define TRAMPOLINE_PA 0x8000
+#define TRAMPOLINE_CODE32_SELECTOR 0x08
+#define TRAMPOLINE_DATA_SELECTOR 0x10
+#define TRAMPOLINE_CODE64_SELECTOR 0x18
 
 #define QEMU_EXIT_PORT 0xf4
 #define QEMU_EXIT_NO_LONG_MODE 0x13

@@ -3,7 +3,9 @@
 #include "kernel/arch/x86_64/boot_constants.h"
 #include "kernel/arch/x86_64/boot_page_tables.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/memory_map.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/panic.h"
 
@@ -73,9 +75,14 @@ void init_boot_info(const pvh::HvmStartInfo& start, const CpuFeatures& cpu) {
     info.image_sections[2] = hal::ImageSection{data, PhysAddr{data}, end - data, true, false};
     info.image_section_count = 3;
 
-    info.cpu_count = 1;
+    // One NUMA node: QEMU's -numa would add an ACPI SRAT, which is not read yet.
+    info.cpu_count = discover_cpus(start.rsdp);
+    if (info.cpu_count > 1) {
+        info.device_windows[0] = hal::DeviceWindow{lapic::registers_base(), kPageSize};
+        info.device_window_count = 1;
+    }
     info.node_count = 1;
-    info.cpu_node[0] = 0;
+    for (u32 i = 0; i < info.cpu_count; ++i) info.cpu_node[i] = 0;
     info.phys_addr_bits = cpu.phys_addr_bits;
     info.la57 = (read_cr4() & cr4::kLa57) != 0;  // the mode boot.S chose, not merely offered
     info.pages_1g = cpu.pages_1g;

@@ -1,5 +1,6 @@
 #include "kernel/arch/x86_64/boot_page_tables.h"
 
+#include "kernel/arch/x86_64/boot_constants.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/mm/pte.h"
 
@@ -25,6 +26,27 @@ void drop_identity_map() {
     else
         __atomic_store_n(&boot_pml4[0], u64{0}, __ATOMIC_RELEASE);
     write_cr3(read_cr3());
+}
+
+// The entries boot.S wrote (boot.S: PHYS(table) + PTE_TABLE).
+u32 restore_identity_map_for_aps() {
+    constexpr u64 kTable = Pte::kPresent | Pte::kWritable;
+    const auto phys = [](const void* p) { return reinterpret_cast<u64>(p) - KERNEL_VIRT_BASE; };
+    if (read_cr4() & cr4::kLa57) {
+        __atomic_store_n(&boot_pml5[0], phys(boot_pml4) | kTable, __ATOMIC_RELEASE);
+        return static_cast<u32>(phys(boot_pml5));
+    }
+    __atomic_store_n(&boot_pml4[0], phys(boot_pdpt_low) | kTable, __ATOMIC_RELEASE);
+    return static_cast<u32>(phys(boot_pml4));
+}
+
+// Only the entry: this CPU runs on the kernel's tables, and the APs leave the
+// identity map before they report in; they load the kernel's CR3 next.
+void remove_identity_map_after_aps() {
+    if (read_cr4() & cr4::kLa57)
+        __atomic_store_n(&boot_pml5[0], u64{0}, __ATOMIC_RELEASE);
+    else
+        __atomic_store_n(&boot_pml4[0], u64{0}, __ATOMIC_RELEASE);
 }
 
 // boot_pdpt_low maps 512 GiB; entries 0-3 point to boot.S's 2 MiB tables.

@@ -26,6 +26,8 @@ namespace msr {
 inline constexpr u32 kPat = 0x277;          // IA32_PAT (SDM 11.12.2)
 inline constexpr u32 kEfer = 0xC000'0080;   // IA32_EFER
 inline constexpr u64 kEferNxe = u64{1} << 11;
+inline constexpr u32 kApicBase = 0x1B;      // IA32_APIC_BASE (SDM 10.4.4)
+inline constexpr u32 kGsBase = 0xC000'0101; // IA32_GS_BASE (SDM 3.4.4)
 }  // namespace msr
 
 struct CpuidResult {

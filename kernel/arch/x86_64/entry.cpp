@@ -7,6 +7,7 @@
 #include "kernel/arch/x86_64/boot_page_tables.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/cpu_features.h"
+#include "kernel/arch/x86_64/cpu_local.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/hal_x86.h"
 #include "kernel/arch/x86_64/idt.h"
@@ -70,12 +71,16 @@ bool command_line_has(const pvh::HvmStartInfo& start, const char* word) {
 extern "C" [[noreturn]] void x86_64_boot_entry(kernel::u32 start_info_pa) {
     using namespace kernel;
     using namespace kernel::x86;
+    // The GDT, then the GS base (the GDT load zeroes it) before anything can
+    // take a spinlock, which asks hal::current_cpu() (cpu_local.h).
+    load_gdt_and_tss(0);
+    install_cpu_local(0, cpuid(1).ebx >> 24);
     serial::init();
     run_static_constructors();
     // phys_to_virt adds the direct map's base, which depends on the paging
     // mode boot.S chose; boot_main selects the same layout again.
     select_layout((read_cr4() & cr4::kLa57) != 0);
-    load_gdt_and_tss();
+    build_idt();
     load_idt();
     drop_identity_map();
     mask_legacy_pics();

@@ -36,9 +36,12 @@ struct alignas(16) IstStack {
     u8 bytes[kIstStackBytes];
 };
 
-Gdt g_gdt;
-Tss g_tss;
-IstStack g_ist_stacks[3];
+// One GDT, TSS and set of IST stacks per CPU: a TSS descriptor is marked busy
+// by LTR (SDM 7.2.2), so CPUs cannot share one, and an IST stack used by two
+// CPUs at once (an NMI on each) would be corrupted.
+Gdt g_gdt[kMaxCpus];
+Tss g_tss[kMaxCpus];
+IstStack g_ist_stacks[kMaxCpus][3];
 
 // A 16-byte system descriptor for an available 64-bit TSS (SDM 7.2.3, type 9).
 void set_tss_descriptor(Gdt& gdt, unsigned index, const Tss& tss) {
@@ -51,24 +54,27 @@ void set_tss_descriptor(Gdt& gdt, unsigned index, const Tss& tss) {
 
 }  // namespace
 
-void load_gdt_and_tss() {
-    g_gdt.entries[0] = 0;
-    g_gdt.entries[selector::kKernelCode / 8] = kKernelCode64;
-    g_gdt.entries[selector::kKernelData / 8] = kKernelData;
-    g_gdt.entries[3] = 0;  // SYSRET's base slot: a 32-bit user code segment, never used
-    g_gdt.entries[selector::kUserData / 8] = kUserData;
-    g_gdt.entries[selector::kUserCode / 8] = kUserCode64;
-    g_tss = Tss{};
-    g_tss.ist[kIstDoubleFault - 1] = reinterpret_cast<u64>(&g_ist_stacks[0] + 1);
-    g_tss.ist[kIstNmi - 1] = reinterpret_cast<u64>(&g_ist_stacks[1] + 1);
-    g_tss.ist[kIstMachineCheck - 1] = reinterpret_cast<u64>(&g_ist_stacks[2] + 1);
-    g_tss.io_map_base = sizeof(Tss);  // beyond the limit: no I/O permission bitmap
-    set_tss_descriptor(g_gdt, selector::kTss / 8, g_tss);
+void load_gdt_and_tss(u32 cpu) {
+    Gdt& gdt = g_gdt[cpu];
+    Tss& tss = g_tss[cpu];
+    IstStack* ist = g_ist_stacks[cpu];
+    gdt.entries[0] = 0;
+    gdt.entries[selector::kKernelCode / 8] = kKernelCode64;
+    gdt.entries[selector::kKernelData / 8] = kKernelData;
+    gdt.entries[3] = 0;  // SYSRET's base slot: a 32-bit user code segment, never used
+    gdt.entries[selector::kUserData / 8] = kUserData;
+    gdt.entries[selector::kUserCode / 8] = kUserCode64;
+    tss = Tss{};
+    tss.ist[kIstDoubleFault - 1] = reinterpret_cast<u64>(&ist[0] + 1);
+    tss.ist[kIstNmi - 1] = reinterpret_cast<u64>(&ist[1] + 1);
+    tss.ist[kIstMachineCheck - 1] = reinterpret_cast<u64>(&ist[2] + 1);
+    tss.io_map_base = sizeof(Tss);  // beyond the limit: no I/O permission bitmap
+    set_tss_descriptor(gdt, selector::kTss / 8, tss);
 
     struct [[gnu::packed]] {
         u16 limit;
         u64 base;
-    } pointer{sizeof(Gdt) - 1, reinterpret_cast<u64>(&g_gdt)};
+    } pointer{sizeof(Gdt) - 1, reinterpret_cast<u64>(&gdt)};
     asm volatile("lgdt %0" ::"m"(pointer) : "memory");
     // CS only changes through a far transfer: return to the next instruction
     // with the new selector.

@@ -29,9 +29,8 @@ inline constexpr u8 kIstDoubleFault = 1;
 inline constexpr u8 kIstNmi = 2;
 inline constexpr u8 kIstMachineCheck = 3;
 
-// Loads this CPU's GDT and TSS and reloads every segment register. The boot
-// CPU only, for now: each secondary will get its own GDT, TSS and IST stacks
-// when SMP bring-up comes.
-void load_gdt_and_tss();
+// Loads CPU `cpu`'s own GDT and TSS (with its own IST stacks) and reloads
+// every segment register; %gs's base is zero afterwards (cpu_local.h).
+void load_gdt_and_tss(u32 cpu);
 
 }  // namespace kernel::x86

@@ -3,6 +3,8 @@
 #include "kernel/arch/x86_64/hal_x86.h"
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/cpu_local.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/qemu_exit.h"
 #include "kernel/arch/x86_64/serial.h"
 #include "kernel/hal/hal.h"
@@ -47,10 +49,10 @@ void copy_frames(PhysAddr dst, PhysAddr src, u64 bytes) { kernel::mem_move(phys_
 
 // ---------------------------------------------------------------- CPUs
 
-// One CPU until SMP bring-up (ACPI MADT, INIT-SIPI-SIPI) lands: boot_info()
-// reports cpu_count 1, so the kernel starts no secondary and this has none to start.
-u32 current_cpu() { return 0; }
-void start_secondary_cpus(void (*)(u32 cpu)) {}
+// The CPU number lives in the per-CPU area at the GS base (cpu_local.h); the
+// CPUs are the MADT's (smp.h).
+u32 current_cpu() { return x86::this_cpu(); }
+void start_secondary_cpus(void (*entry)(u32 cpu)) { x86::start_application_processors(entry); }
 void cpu_relax() { x86::pause(); }
 
 u64 irq_save() {

@@ -43,8 +43,11 @@ u8 ist_for(unsigned vector) {
 
 }  // namespace
 
-void load_idt() {
+void build_idt() {
     for (unsigned v = 0; v < kExceptionVectors; ++v) g_idt.gates[v] = make_gate(x86_exception_stubs[v], ist_for(v));
+}
+
+void load_idt() {
     struct [[gnu::packed]] {
         u16 limit;
         u64 base;

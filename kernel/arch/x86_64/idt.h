@@ -7,7 +7,10 @@
 
 namespace kernel::x86 {
 
-// Builds the table (once) and loads it on this CPU.
+// Fills the table; the boot CPU, once. Every CPU shares it: the IST indexes it
+// names resolve through each CPU's own TSS.
+void build_idt();
+// Loads the table on this CPU.
 void load_idt();
 
 }  // namespace kernel::x86
