@@ -80,6 +80,10 @@ public:
     uint64_t rflags = rflags::kFixed1;
     uint64_t fs_base = 0;
     uint64_t gs_base = 0;
+    // SSE state (SDM Vol. 1 ch. 10-11): XMM0-15 and MXCSR.
+    std::array<Xmm, 16> xmm{};
+    uint32_t mxcsr = 0x1F80;
+    X87State x87;  // x87 FPU (SDM Vol. 1 ch. 8)
 
     // Register operand of S bytes at byte offset `off` of the file (insn.h).
     template <unsigned S>

@@ -2,8 +2,9 @@
 // (SDM Vol. 1 ch. 3.4 and 8-10): what the kernel saves and restores across a
 // trap, and what the interpreter reads and writes.
 //
-// The x87 and SSE state is held here so a context switch carries it, but this
-// step of the interpreter executes no x87 or SSE instruction: they raise #UD.
+// The x87 and SSE state is held here so a context switch carries it; the
+// interpreter executes SSE/SSE2 and the x87 on it (sim/cpu/ops_sse_*.cpp,
+// ops_x87.cpp).
 #pragma once
 
 #include <array>

@@ -12,9 +12,10 @@
 //               (when mmu.pages_1g), LM
 //   0x80000008 EAX: physical and linear address widths
 // Not reported, so never promised: SSE3 and later, AVX, BMI1/2 (TZCNT runs as
-// BSF), MOVBE, RDTSCP, FSGSBASE, XSAVE/OSXSAVE. The x87/MMX/SSE/SSE2
-// instructions the baseline promises raise #UD in this step of the interpreter
-// (issue 4 adds them next); integer code does not notice.
+// BSF), MOVBE, RDTSCP, FSGSBASE, XSAVE/OSXSAVE. The x87 (FPU, with FCMOVcc
+// and FCOMI for CMOV), FXSAVE/FXRSTOR (FXSR), SSE and SSE2 are implemented;
+// MMX is reported as the baseline promises but its register forms raise #UD
+// (no x86-64 compiler or libc emits them). See docs/sim-cpu.md.
 #pragma once
 
 #include <cstdint>

@@ -92,6 +92,14 @@ bool make_view(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
             case ZYDIS_OPERAND_TYPE_REGISTER:
                 o.kind = OperandView::Kind::kReg;
                 o.gpr = gpr_offset(op.reg.value, o.reg);
+                if (op.reg.value >= ZYDIS_REGISTER_ST0 && op.reg.value <= ZYDIS_REGISTER_ST7) {
+                    o.st = true;
+                    o.reg = static_cast<uint8_t>(op.reg.value - ZYDIS_REGISTER_ST0);
+                }
+                if (op.reg.value >= ZYDIS_REGISTER_XMM0 && op.reg.value <= ZYDIS_REGISTER_XMM15) {
+                    o.xmm = true;
+                    o.reg = static_cast<uint8_t>(op.reg.value - ZYDIS_REGISTER_XMM0);
+                }
                 break;
             case ZYDIS_OPERAND_TYPE_MEMORY:
                 o.kind = OperandView::Kind::kMem;
@@ -245,8 +253,10 @@ DecodeResult Decoder::decode(const uint8_t* bytes, size_t available, Insn& out) 
             case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW: case ZYDIS_MNEMONIC_CMPSD:
             case ZYDIS_MNEMONIC_CMPSQ: case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW:
             case ZYDIS_MNEMONIC_SCASD: case ZYDIS_MNEMONIC_SCASQ: {
-                if (!is_string_opcode(zi)) {
-                    ok = false;  // the SSE2 MOVSD/CMPSD
+                if (!is_string_opcode(zi)) {  // the SSE2 MOVSD/CMPSD
+                    if (zi.mnemonic == ZYDIS_MNEMONIC_MOVSD) ok = bind_sse_move(v, SseMove::kMovsd, out);
+                    else if (zi.mnemonic == ZYDIS_MNEMONIC_CMPSD) ok = bind_sse_convert(v, SseConvert::kCmpsd, out);
+                    else ok = false;
                     break;
                 }
                 string_segment(zi, out);
@@ -284,6 +294,61 @@ DecodeResult Decoder::decode(const uint8_t* bytes, size_t available, Insn& out) 
             case ZYDIS_MNEMONIC_HLT: ok = bind_hlt(out); ends = true; break;
             case ZYDIS_MNEMONIC_UD2: ok = bind_ud2(out); ends = true; break;
             case ZYDIS_MNEMONIC_INT3: ok = bind_int3(out); ends = true; break;
+            // ---- SSE/SSE2 (MMX-register forms share mnemonics; their binders refuse them)
+#define SIMX_X(U, l, fp) \
+    case ZYDIS_MNEMONIC_##U: ok = bind_sse_binary(v, SseBinary::l, out); break;
+            SIMX_SSE_BINARY_OPS(SIMX_X)
+#undef SIMX_X
+            case ZYDIS_MNEMONIC_MOVAPS: case ZYDIS_MNEMONIC_MOVAPD: case ZYDIS_MNEMONIC_MOVDQA:
+                ok = bind_sse_move(v, SseMove::kMovAligned, out); break;
+            case ZYDIS_MNEMONIC_MOVUPS: case ZYDIS_MNEMONIC_MOVUPD: case ZYDIS_MNEMONIC_MOVDQU:
+                ok = bind_sse_move(v, SseMove::kMovUnaligned, out); break;
+            case ZYDIS_MNEMONIC_MOVSS: ok = bind_sse_move(v, SseMove::kMovss, out); break;
+            case ZYDIS_MNEMONIC_MOVD: ok = bind_sse_move(v, SseMove::kMovd, out); break;
+            case ZYDIS_MNEMONIC_MOVQ: ok = bind_sse_move(v, SseMove::kMovq, out); break;
+            case ZYDIS_MNEMONIC_MOVLPS: case ZYDIS_MNEMONIC_MOVLPD: ok = bind_sse_move(v, SseMove::kMovlp, out); break;
+            case ZYDIS_MNEMONIC_MOVHPS: case ZYDIS_MNEMONIC_MOVHPD: ok = bind_sse_move(v, SseMove::kMovhp, out); break;
+            case ZYDIS_MNEMONIC_MOVHLPS: ok = bind_sse_move(v, SseMove::kMovhlps, out); break;
+            case ZYDIS_MNEMONIC_MOVLHPS: ok = bind_sse_move(v, SseMove::kMovlhps, out); break;
+            case ZYDIS_MNEMONIC_MOVMSKPS: ok = bind_sse_move(v, SseMove::kMovmskps, out); break;
+            case ZYDIS_MNEMONIC_MOVMSKPD: ok = bind_sse_move(v, SseMove::kMovmskpd, out); break;
+            case ZYDIS_MNEMONIC_PMOVMSKB: ok = bind_sse_move(v, SseMove::kPmovmskb, out); break;
+            case ZYDIS_MNEMONIC_MOVNTDQ: case ZYDIS_MNEMONIC_MOVNTPS: case ZYDIS_MNEMONIC_MOVNTPD:
+                ok = bind_sse_move(v, SseMove::kMovntAligned, out); break;
+            case ZYDIS_MNEMONIC_MOVNTI: ok = bind_sse_move(v, SseMove::kMovnti, out); break;
+            case ZYDIS_MNEMONIC_LDMXCSR: ok = bind_sse_move(v, SseMove::kLdmxcsr, out); break;
+            case ZYDIS_MNEMONIC_STMXCSR: ok = bind_sse_move(v, SseMove::kStmxcsr, out); break;
+            case ZYDIS_MNEMONIC_PSHUFD: ok = bind_sse_shuffle(v, SseShuffle::kPshufd, out); break;
+            case ZYDIS_MNEMONIC_PSHUFLW: ok = bind_sse_shuffle(v, SseShuffle::kPshuflw, out); break;
+            case ZYDIS_MNEMONIC_PSHUFHW: ok = bind_sse_shuffle(v, SseShuffle::kPshufhw, out); break;
+            case ZYDIS_MNEMONIC_SHUFPS: ok = bind_sse_shuffle(v, SseShuffle::kShufps, out); break;
+            case ZYDIS_MNEMONIC_SHUFPD: ok = bind_sse_shuffle(v, SseShuffle::kShufpd, out); break;
+            case ZYDIS_MNEMONIC_PSLLDQ: ok = bind_sse_shuffle(v, SseShuffle::kPslldq, out); break;
+            case ZYDIS_MNEMONIC_PSRLDQ: ok = bind_sse_shuffle(v, SseShuffle::kPsrldq, out); break;
+            case ZYDIS_MNEMONIC_PEXTRW: ok = bind_sse_shuffle(v, SseShuffle::kPextrw, out); break;
+            case ZYDIS_MNEMONIC_PINSRW: ok = bind_sse_shuffle(v, SseShuffle::kPinsrw, out); break;
+            case ZYDIS_MNEMONIC_CMPPS: ok = bind_sse_convert(v, SseConvert::kCmpps, out); break;
+            case ZYDIS_MNEMONIC_CMPPD: ok = bind_sse_convert(v, SseConvert::kCmppd, out); break;
+            case ZYDIS_MNEMONIC_CMPSS: ok = bind_sse_convert(v, SseConvert::kCmpss, out); break;
+            case ZYDIS_MNEMONIC_UCOMISS: ok = bind_sse_convert(v, SseConvert::kUcomiss, out); break;
+            case ZYDIS_MNEMONIC_UCOMISD: ok = bind_sse_convert(v, SseConvert::kUcomisd, out); break;
+            case ZYDIS_MNEMONIC_COMISS: ok = bind_sse_convert(v, SseConvert::kComiss, out); break;
+            case ZYDIS_MNEMONIC_COMISD: ok = bind_sse_convert(v, SseConvert::kComisd, out); break;
+            case ZYDIS_MNEMONIC_CVTSI2SS: ok = bind_sse_convert(v, SseConvert::kCvtsi2ss, out); break;
+            case ZYDIS_MNEMONIC_CVTSI2SD: ok = bind_sse_convert(v, SseConvert::kCvtsi2sd, out); break;
+            case ZYDIS_MNEMONIC_CVTSS2SI: ok = bind_sse_convert(v, SseConvert::kCvtss2si, out); break;
+            case ZYDIS_MNEMONIC_CVTSD2SI: ok = bind_sse_convert(v, SseConvert::kCvtsd2si, out); break;
+            case ZYDIS_MNEMONIC_CVTTSS2SI: ok = bind_sse_convert(v, SseConvert::kCvttss2si, out); break;
+            case ZYDIS_MNEMONIC_CVTTSD2SI: ok = bind_sse_convert(v, SseConvert::kCvttsd2si, out); break;
+            case ZYDIS_MNEMONIC_FXSAVE: ok = bind_fxsave(v, false, false, out); break;
+            case ZYDIS_MNEMONIC_FXSAVE64: ok = bind_fxsave(v, false, true, out); break;
+            case ZYDIS_MNEMONIC_FXRSTOR: ok = bind_fxsave(v, true, false, out); break;
+            case ZYDIS_MNEMONIC_FXRSTOR64: ok = bind_fxsave(v, true, true, out); break;
+            // ---- x87
+#define SIMX_X(U) \
+    case ZYDIS_MNEMONIC_##U: ok = bind_x87(v, X87Op::U, out); break;
+            SIMX_X87_OPS(SIMX_X)
+#undef SIMX_X
             default: ok = false; break;
         }
     } else if (zi.mnemonic == ZYDIS_MNEMONIC_NOP) {

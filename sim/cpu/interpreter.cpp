@@ -19,6 +19,9 @@ Exit Interpreter::run(CpuState& state, uint64_t max_instructions) {
     c.rflags = state.rflags | rflags::kFixed1;
     c.fs_base = state.fs_base;
     c.gs_base = state.gs_base;
+    c.xmm = state.xmm;
+    c.mxcsr = state.mxcsr;
+    c.x87 = state.x87;
     // No Insn pointer survives between runs: the kernel may have remapped or
     // invalidated code meanwhile.
     c.code().release_retired();
@@ -71,6 +74,9 @@ Exit Interpreter::run(CpuState& state, uint64_t max_instructions) {
     state.rflags = c.rflags;
     state.fs_base = c.fs_base;
     state.gs_base = c.gs_base;
+    state.xmm = c.xmm;
+    state.mxcsr = c.mxcsr;
+    state.x87 = c.x87;
     return exit;
 }
 

@@ -66,6 +66,18 @@ public:
     uint64_t flags(bool random_df = false); // random status flags (and DF), AC/TF clear
     // A fresh case: random GPRs and flags, random memory, RSP in the data region.
     Case fresh(bool random_df = false);
+    // fresh() plus random XMM registers (floating-point edge values: zeros,
+    // denormals, infinities, quiet and signalling NaNs with payloads, integer
+    // boundaries) and a random MXCSR: rounding mode, DAZ, FTZ and flags; all
+    // exceptions masked `masked_percent` of the time, random masks otherwise.
+    Case fresh_sse(unsigned masked_percent = 85);
+    // fresh_sse() plus a random x87 state: TOP, condition codes, a random
+    // subset of non-empty registers holding edge values (zeros, denormals,
+    // infinities, NaNs, unnormals, integers), random rounding and precision
+    // control; all exceptions masked `masked_percent` of the time.
+    Case fresh_x87(unsigned masked_percent = 85);
+    uint32_t fp32();
+    uint64_t fp64();
     // A data address with room for `bytes`, sometimes straddling the page boundary.
     uint64_t data_address(unsigned bytes, unsigned align = 1);
     uint64_t data_base() const { return data_base_; }

@@ -3,6 +3,8 @@
 // 6.5, 4.7). #PF error codes: P=1, W/R=2, U/S=4, I/D=16 (NXE is on).
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "tests/cpu/cpu_fixture.h"
 
 namespace simx::test {
@@ -160,15 +162,15 @@ TEST_F(Exceptions, DivideErrorOnZeroAndOverflow) {
 
 TEST_F(Exceptions, UnimplementedInstructionRaisesUdWithALogLine) {
     map(kCode);
-    poke(kCode, {0x90, 0x0F, 0x28, 0xC1});  // nop; movaps xmm0, xmm1 (SSE: a later step)
+    poke(kCode, {0x90, 0x0F, 0xFC, 0xC1});  // nop; paddb mm0, mm1 (MMX registers: not implemented)
     CpuState s = at(kCode);
     const Exit e = run(s);
     expect_exception(e, vector::kInvalidOpcode);
     EXPECT_EQ(e.instructions, 1u);
     EXPECT_EQ(s.rip, kCode + 1);
     ASSERT_EQ(log_.size(), 1u);
-    EXPECT_NE(log_[0].find("0f 28 c1"), std::string::npos) << log_[0];
-    EXPECT_NE(log_[0].find("movaps"), std::string::npos) << log_[0];
+    EXPECT_NE(log_[0].find("0f fc c1"), std::string::npos) << log_[0];
+    EXPECT_NE(log_[0].find("paddb"), std::string::npos) << log_[0];
     EXPECT_NE(log_[0].find("0x400001"), std::string::npos) << log_[0];
 }
 
@@ -230,6 +232,50 @@ TEST_F(Exceptions, MisalignedCmpxchg16bIsGp) {
     CpuState s = at(kCode);
     s.gpr[kRdi] = kData + 8;
     expect_exception(run(s), vector::kGeneralProtection, 0);
+}
+
+TEST_F(Exceptions, MisalignedMovapsIsGpBeforeTranslation) {
+    map(kCode);  // kData is not mapped: alignment is checked first
+    poke(kCode, {0x0F, 0x28, 0x07});  // movaps xmm0, [rdi]
+    CpuState s = at(kCode);
+    s.gpr[kRdi] = kData + 4;
+    const CpuState before = s;
+    expect_exception(run(s), vector::kGeneralProtection, 0);
+    EXPECT_EQ(s, before);
+}
+
+TEST_F(Exceptions, UnmaskedSimdExceptionIsXmAndLeavesTheDestination) {
+    map(kCode);
+    poke(kCode, {0xF2, 0x0F, 0x5E, 0xC1});  // divsd xmm0, xmm1
+    CpuState s = at(kCode);
+    const double one = 1.0, zero = 0.0;
+    std::memcpy(s.xmm[0].bytes.data(), &one, 8);
+    std::memcpy(s.xmm[1].bytes.data(), &zero, 8);
+    s.mxcsr = 0x1F80 & ~(1u << 9);  // ZM clear
+    const Exit e = run(s);
+    expect_exception(e, vector::kSimdFloatingPoint);
+    EXPECT_EQ(s.rip, kCode);
+    EXPECT_EQ(std::memcmp(s.xmm[0].bytes.data(), &one, 8), 0);
+    EXPECT_EQ(s.mxcsr & 0x3F, 1u << 2);  // ZE set
+    // Masked: the flag is set and the result (+inf) written.
+    s.mxcsr = 0x1F80;
+    EXPECT_EQ(run(s, 1).reason, ExitReason::kBudget);
+    EXPECT_EQ(s.mxcsr, 0x1F84u);
+    const double inf = __builtin_inf();
+    EXPECT_EQ(std::memcmp(s.xmm[0].bytes.data(), &inf, 8), 0);
+}
+
+TEST_F(Exceptions, PendingX87ExceptionIsMfAtTheNextWaitingInstruction) {
+    map(kCode);
+    poke(kCode, {0xD9, 0xEE, 0xD9, 0xEE, 0xDE, 0xF9, 0x9B});  // fldz; fldz; fdivp; fwait
+    CpuState s = at(kCode);
+    s.x87.fcw = 0x037F & ~0x1;  // IM clear: 0/0 is an unmasked invalid operation
+    const Exit e = run(s);
+    expect_exception(e, vector::kFloatingPoint);
+    EXPECT_EQ(s.rip, kCode + 6);  // at the FWAIT: FDIVP completed, setting ES
+    EXPECT_EQ(e.instructions, 3u);
+    EXPECT_NE(s.x87.fsw & 0x80, 0);
+    EXPECT_NE(s.x87.fsw & 0x1, 0);
 }
 
 TEST_F(Exceptions, Int3IsATrapAfterTheInstruction) {

@@ -10,6 +10,7 @@
 
 extern "C" void simx_native_enter(simx::test::NativeRegs* regs, const void* code);
 extern "C" void simx_native_exit();
+extern "C" uint8_t simx_native_host_fx[512];
 
 namespace simx::test {
 namespace {
@@ -53,6 +54,8 @@ void on_fault(int sig, siginfo_t* info, void* context) {
     o.fault_rip = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RIP]);
     o.fault_address = reinterpret_cast<uint64_t>(info->si_addr);
     record(uc, o.regs);
+    // The x87/SSE state at the fault, as the kernel saved it (FXSAVE layout).
+    if (uc->uc_mcontext.fpregs) std::memcpy(o.regs.fx.bytes, uc->uc_mcontext.fpregs, sizeof o.regs.fx.bytes);
     siglongjmp(g_jump, 1);
 }
 
@@ -117,7 +120,12 @@ NativeOutcome NativeRunner::run(std::span<const uint8_t> code, uint64_t offset, 
     outcome_.regs = in;
     g_outcome = &outcome_;
     // SA_NODEFER: the handler blocks nothing, so no signal mask needs restoring.
-    if (sigsetjmp(g_jump, 0) == 0) simx_native_enter(&outcome_.regs, code_ + offset);
+    if (sigsetjmp(g_jump, 0) == 0) {
+        simx_native_enter(&outcome_.regs, code_ + offset);
+    } else {
+        // The handler ran with a fresh FPU state: give the host its own back.
+        asm volatile("fxrstor64 %0" : : "m"(*reinterpret_cast<uint8_t(*)[512]>(simx_native_host_fx)));
+    }
     g_outcome = nullptr;
     protect(false);
     return outcome_;

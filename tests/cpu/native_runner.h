@@ -14,16 +14,41 @@
 #include <signal.h>
 
 #include <array>
+#include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 namespace simx::test {
 
+// The FXSAVE64 image (SDM Vol. 1 10.5.1, table 10-2): x87 and SSE state.
+struct FxImage {
+    static constexpr unsigned kFcw = 0, kFsw = 2, kFtw = 4, kMxcsr = 24, kSt = 32, kXmm = 160;
+    alignas(16) uint8_t bytes[512] = {};
+    FxImage() {
+        const uint16_t fcw = 0x037F;   // FNINIT
+        const uint32_t mxcsr = 0x1F80;
+        std::memcpy(bytes + kFcw, &fcw, 2);
+        std::memcpy(bytes + kMxcsr, &mxcsr, 4);
+    }
+    uint32_t mxcsr() const {
+        uint32_t v;
+        std::memcpy(&v, bytes + kMxcsr, 4);
+        return v;
+    }
+    void set_mxcsr(uint32_t v) { std::memcpy(bytes + kMxcsr, &v, 4); }
+    uint8_t* xmm(unsigned n) { return bytes + kXmm + 16 * n; }
+    const uint8_t* xmm(unsigned n) const { return bytes + kXmm + 16 * n; }
+};
+
 struct NativeRegs {
     uint64_t gpr[16] = {};
     uint64_t rflags = 0x2;
+    uint64_t pad = 0;
+    FxImage fx;  // at offset 144: loaded with FXRSTOR64 before the code, saved after
 };
+static_assert(offsetof(NativeRegs, fx) == 144, "the trampoline's FXRSTOR64/FXSAVE64 offset");
 
 // Protection of each data page, mirrored by the simulated page tables: a
 // read-only and a not-present page make every memory form's faults comparable.

@@ -4,7 +4,10 @@
 // and an epilogue that stores them back (tests/cpu/native_runner.h). The
 // generated code ends with "jmp [rip+0]" and the address of simx_native_exit.
 //
-// NativeRegs: gpr[16] in encoding order (RAX, RCX, ..., R15), then RFLAGS.
+// NativeRegs: gpr[16] in encoding order (RAX, RCX, ..., R15), then RFLAGS,
+// then (at offset 144) an FXSAVE64 image: the x87 and SSE state is loaded
+// with FXRSTOR64 before the code and saved after it; the host's own state is
+// kept in simx_native_host_fx meanwhile.
 asm(R"(
     .intel_syntax noprefix
     .text
@@ -22,6 +25,8 @@ simx_native_enter:
     mov [rip + simx_native_host_rsp], rsp
     mov [rip + simx_native_regs], rdi
     mov [rip + simx_native_code], rsi
+    fxsave64 [rip + simx_native_host_fx]
+    fxrstor64 [rdi + 144]
     mov rsp, rdi
     pop rax
     pop rcx
@@ -70,6 +75,8 @@ simx_native_exit:
     push rax
     mov rax, [rip + simx_native_guest_rsp]
     mov [rsp + 4 * 8], rax
+    fxsave64 [rsp + 144]
+    fxrstor64 [rip + simx_native_host_fx]
     mov rsp, [rip + simx_native_host_rsp]
     pushfq                      # the host needs AC (alignment checks) clear too
     and qword ptr [rsp], ~0x44400   # AC, NT, DF
@@ -84,7 +91,9 @@ simx_native_exit:
     .size simx_native_exit, . - simx_native_exit
 
     .bss
-    .balign 8
+    .balign 16
+    .globl simx_native_host_fx
+simx_native_host_fx: .zero 512
 simx_native_host_rsp: .quad 0
 simx_native_regs: .quad 0
 simx_native_code: .quad 0

@@ -1,7 +1,9 @@
 #include "tests/cpu/sim_runner.h"
 
+#include <cstring>
 #include <vector>
 
+#include "sim/cpu/x87_image.h"
 #include "sim/mmu/control_regs.h"
 #include "sim/mmu/pte.h"
 
@@ -47,6 +49,9 @@ SimOutcome SimRunner::run(std::span<const uint8_t> code, uint64_t offset, const 
     SimOutcome out;
     for (unsigned n = 0; n < 16; ++n) out.state.gpr[n] = in.gpr[n];
     out.state.rflags = in.rflags;
+    for (unsigned n = 0; n < 16; ++n) std::memcpy(out.state.xmm[n].bytes.data(), in.fx.xmm(n), 16);
+    out.state.mxcsr = in.fx.mxcsr();
+    x87::from_image(in.fx.bytes, out.state.x87);
     out.state.rip = code_base_ + offset;
     out.exit = interp_->run(out.state, max);
     out.memory.resize(data_bytes_);
