@@ -35,8 +35,10 @@ PageTable& kernel_page_table();
 // hal::boot_info() with page tables from pmm. Panics if it cannot.
 void init_kernel_address_space();
 
-// Every CPU: programs IA32_PAT (kernel/mm/pat.h), enables the paging features
-// boot_info() reports, and loads the kernel's root into CR3 (PCID 0).
+// On the calling CPU: programs IA32_PAT (kernel/mm/pat.h), enables every paging
+// feature boot_info() reports, and loads `root` into CR3 under `pcid`.
+void load_address_space(PhysAddr root, u16 pcid);
+// Every CPU at boot: load_address_space of the kernel's root, PCID 0.
 void load_kernel_address_space();
 
 }  // namespace kernel

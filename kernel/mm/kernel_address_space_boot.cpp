@@ -28,10 +28,9 @@ void init_kernel_address_space() {
     if (s != PtStatus::kOk) panic("init_kernel_address_space: %s", describe(s));
 }
 
-void load_kernel_address_space() {
+void load_address_space(PhysAddr root, u16 pcid) {
     const hal::BootInfo& info = hal::boot_info();
-    KASSERT(g_kernel_page_table.initialized(), "the kernel's address space is not built yet");
-    // PAT first: the kernel's tables may already hold WC or UC leaves.
+    // PAT first: the tables may already hold WC or UC leaves.
     hal::write_pat(pat::kernel_pat_value());
     hal::PagingFeatures features;
     features.pge = info.pge;
@@ -41,7 +40,12 @@ void load_kernel_address_space() {
     features.nx = info.nx;
     features.la57 = info.la57;
     hal::enable_paging_features(features);
-    hal::write_cr3(g_kernel_page_table.root(), 0, false);
+    hal::write_cr3(root, pcid, false);
+}
+
+void load_kernel_address_space() {
+    KASSERT(g_kernel_page_table.initialized(), "the kernel's address space is not built yet");
+    load_address_space(g_kernel_page_table.root(), 0);
 }
 
 }  // namespace kernel

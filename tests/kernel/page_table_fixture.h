@@ -15,6 +15,7 @@
 
 #include "kernel/hal/hal.h"
 #include "kernel/lib/panic.h"
+#include "kernel/mm/kernel_address_space.h"
 #include "kernel/mm/page_table.h"
 #include "kernel/mm/pat.h"
 #include "kernel/mm/tlb_invalidation.h"
@@ -135,19 +136,7 @@ public:
     // What the kernel does on each CPU: the kernel's PAT, every paging feature
     // the machine offers (NXE, PGE, PCIDE, SMEP, SMAP, LA57), then CR3.
     void load(kernel::PhysAddr root, uint16_t pcid = 0) {
-        run([&] {
-            const hal::BootInfo& info = hal::boot_info();
-            hal::write_pat(kernel::pat::kernel_pat_value());
-            hal::PagingFeatures f;
-            f.pge = info.pge;
-            f.pcid = info.pcid;
-            f.smep = info.smep;
-            f.smap = info.smap;
-            f.nx = info.nx;
-            f.la57 = info.la57;
-            hal::enable_paging_features(f);
-            hal::write_cr3(root, pcid, false);
-        });
+        run([&] { kernel::load_address_space(root, pcid); });
     }
 
     // Performs `inv` on CPU 0 (INVLPG/INVPCID/CR3) and releases its tables.
