@@ -12,12 +12,15 @@
 #include "kernel/mm/slab_cache.h"
 #include "kernel/mm/vma.h"
 #include "kernel/mm/zero_page.h"
+#include "kernel/proc/command_line.h"
+#include "kernel/proc/init.h"
 
 namespace kernel {
 namespace {
 
 u32 g_cpus_online = 0;
 u32 g_cpus_tested = 0;
+bool g_self_test = true;
 
 void print_boot_info(const hal::BootInfo& info) {
     kprintf("simx kernel: %u CPUs, %u NUMA nodes, %u-bit physical addresses, %s-level paging%s%s%s\n",
@@ -38,7 +41,8 @@ void secondary_main(u32 cpu) {
     pmm::init_cpu();
     load_kernel_address_space();
     __atomic_fetch_add(&g_cpus_online, 1u, __ATOMIC_ACQ_REL);
-    memory_self_test_run_on_this_cpu();
+    // Until the scheduler gives them work, secondaries run the self-test or nothing.
+    if (__atomic_load_n(&g_self_test, __ATOMIC_ACQUIRE)) memory_self_test_run_on_this_cpu();
     __atomic_fetch_add(&g_cpus_tested, 1u, __ATOMIC_ACQ_REL);
 }
 
@@ -56,14 +60,24 @@ int boot_main() {
     vma_cache_init();
     zero_page_init();
 
+    CommandLine command_line;
+    const char* reason = "";
+    if (parse_command_line(info.command_line, command_line, &reason) < 0) panic("kernel command line: %s", reason);
+    const bool self_test = !command_line.init || command_line.selftest;
+
     // Every CPU comes up and runs the memory self-test at once, so the
     // allocators see real concurrency; the boot CPU then checks everything.
-    memory_self_test_prepare();
+    if (self_test) memory_self_test_prepare();
+    g_self_test = self_test;
     g_cpus_online = 1;
     g_cpus_tested = 0;
     hal::start_secondary_cpus(secondary_main);
     while (__atomic_load_n(&g_cpus_online, __ATOMIC_ACQUIRE) < info.cpu_count) hal::cpu_relax();
     kprintf("simx kernel: %u CPUs online\n", g_cpus_online);
+    if (!self_test) {
+        while (__atomic_load_n(&g_cpus_tested, __ATOMIC_ACQUIRE) < info.cpu_count - 1) hal::cpu_relax();
+        return run_init(command_line);
+    }
     memory_self_test_run_on_this_cpu();
     __atomic_fetch_add(&g_cpus_tested, 1u, __ATOMIC_ACQ_REL);
     while (__atomic_load_n(&g_cpus_tested, __ATOMIC_ACQUIRE) < info.cpu_count) hal::cpu_relax();
@@ -71,6 +85,7 @@ int boot_main() {
     kprintf("simx kernel: memory self-test passed on %u CPUs (%llu frames, %llu objects, %llu pages mapped)\n",
             info.cpu_count, static_cast<unsigned long long>(t.frames_allocated),
             static_cast<unsigned long long>(t.objects_allocated), static_cast<unsigned long long>(t.pages_mapped));
+    if (command_line.init) return run_init(command_line);
     return 0;
 }
 

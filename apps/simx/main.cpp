@@ -1,5 +1,7 @@
 // simx: the command-line program.
 //
+//   simx run     [machine options] [run options] PROGRAM [ARGS...]
+//                                                      run a static x86-64 Linux program
 //   simx pattern [machine options] [pattern options]   drive the modeled MMU
 //   simx boot    [machine options]                     boot the kernel and run its self-test
 //   simx config  [machine options]                     print the effective machine
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "apps/simx/pattern_job.h"
+#include "apps/simx/run_job.h"
 #include "sim/machine/config.h"
 #include "sim/machine/machine.h"
 #include "sim/machine/sim_error.h"
@@ -30,6 +33,7 @@ constexpr const char* kUsage =
     "usage: simx COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
+    "  run       run a static x86-64 Linux program on the simulated machine, then print the counters\n"
     "  pattern   run a built-in access pattern on every CPU's MMU and print the counters\n"
     "  boot      boot the kernel on the simulated machine (it runs its self-test) and print the counters\n"
     "  config    print every machine key with its effective value\n"
@@ -100,6 +104,71 @@ int cmd_boot(int argc, char** argv) {
     return status;
 }
 
+// Where simx's own options end and PROGRAM begins: the first word that is not
+// an option or an option's value (or the word after "--").
+int program_index(int argc, char** argv, const po::options_description& desc) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--") return i + 1;
+        if (a.empty() || a[0] != '-' || a == "-") return i;
+        if (a.find('=') != std::string::npos) continue;
+        const bool long_form = a.rfind("--", 0) == 0;
+        const std::string name = long_form ? a.substr(2) : a.substr(1);
+        const po::option_description* o = desc.find_nothrow(name, false, false, !long_form);
+        if (o && o->semantic()->max_tokens() > 0 && !(!long_form && a.size() > 2)) ++i;  // its value
+    }
+    return argc;
+}
+
+int cmd_run(int argc, char** argv) {
+    po::options_description desc = machine_options();
+    po::options_description run("run options");
+    run.add_options()
+        ("env,e", po::value<std::vector<std::string>>()->composing(),
+         "NAME=VALUE for the program's environment (repeatable; default HOME=/ TERM=linux)")
+        ("initramfs", po::value<std::string>(), "a cpio newc archive unpacked into the root file system first")
+        ("no-aslr", "turn address-space randomization off (the kernel's norandmaps)")
+        ("kernel-log", "print the kernel's log to stderr after the run")
+        ("quiet,q", "no counters report (the JSON file is still written)")
+        ("test-syscalls", "enable the kernel's test-only syscalls (the SMAP probe)");
+    desc.add(run);
+    const int first = program_index(argc, argv, desc);
+    po::variables_map vm = parse(desc, first, argv);
+    if (vm.count("help") || first >= argc) {
+        std::cout << "usage: simx run [OPTIONS] PROGRAM [ARGS...]\n\n"
+                     "Boots the kernel on a fresh simulated machine and runs PROGRAM, a static x86-64\n"
+                     "Linux ELF (e.g. built with musl-gcc -static), with this terminal's stdin, stdout\n"
+                     "and stderr. Exits with the program's status (128 + N if signal N killed it) and\n"
+                     "prints the counters of the run to stderr.\n\n"
+                  << desc;
+        return vm.count("help") ? 0 : 2;
+    }
+    RunJobOptions o;
+    o.program = argv[first];
+    for (int i = first + 1; i < argc; ++i) o.args.push_back(argv[i]);
+    if (vm.count("env")) o.env = vm["env"].as<std::vector<std::string>>();
+    if (vm.count("initramfs")) o.initramfs = vm["initramfs"].as<std::string>();
+    o.randomize = !vm.count("no-aslr");
+    o.test_syscalls = vm.count("test-syscalls") != 0;
+    const MachineConfig config = machine_from(vm);
+    std::cout.flush();
+    const RunJobResult r = run_program(config, o, std::cin, std::cout, std::cerr);
+    std::cout.flush();
+    std::cerr << (vm.count("kernel-log") ? r.kernel_log : r.program_messages);
+    if (!vm.count("quiet")) {
+        std::cerr << fmt::format("\nsimx run: {} exited with status {} ({}, {} CPUs, seed {})\n\n", o.program,
+                                 r.exit_status, config.name, config.cpus, config.seed)
+                  << r.report;
+    }
+    if (vm.count("stats-json")) {
+        const std::string path = vm["stats-json"].as<std::string>();
+        std::ofstream out(path);
+        out << r.stats_json;
+        if (!out) throw SimError(fmt::format("cannot write stats to '{}'", path));
+    }
+    return r.exit_status;
+}
+
 int cmd_pattern(int argc, char** argv) {
     po::options_description desc = machine_options();
     po::options_description job("pattern options");
@@ -146,6 +215,7 @@ int main(int argc, char** argv) {
     }
     const std::string command = argv[1];
     try {
+        if (command == "run") return cmd_run(argc - 1, argv + 1);
         if (command == "pattern") return cmd_pattern(argc - 1, argv + 1);
         if (command == "config") return cmd_config(argc - 1, argv + 1);
         if (command == "boot") return cmd_boot(argc - 1, argv + 1);

@@ -14,11 +14,8 @@
 // - Calls may be made on any CPU, concurrently; the kernel supplies the locking.
 #pragma once
 
+#include "kernel/hal/trap_frame.h"
 #include "kernel/lib/types.h"
-
-namespace kernel {
-struct TrapFrame;
-}
 
 namespace hal {
 
@@ -27,6 +24,7 @@ using kernel::u16;
 using kernel::u32;
 using kernel::u64;
 using kernel::u8;
+using kernel::i64;
 using kernel::usize;
 using kernel::VirtAddr;
 
@@ -88,6 +86,15 @@ struct BootInfo {
     bool nx = true;
     bool smep = false;
     bool smap = false;
+    // The initramfs: a cpio "newc" archive in RAM the kernel unpacks at boot
+    // (size 0: none). Its frames are outside every usable region, so the
+    // kernel may read it for as long as it likes.
+    PhysAddr initrd_base{0};
+    u64 initrd_size = 0;
+    // The kernel command line, NUL-terminated (kernel/proc/command_line.h):
+    // e.g. "init=/bin/prog -- arg1 'arg two'".
+    static constexpr u32 kMaxCommandLine = 4096;
+    char command_line[kMaxCommandLine] = {};
 };
 
 const BootInfo& boot_info();
@@ -138,12 +145,113 @@ void invlpg(VirtAddr va);
 enum class InvpcidType : u8 { kAddress = 0, kContext = 1, kAllWithGlobals = 2, kAllButGlobals = 3 };
 void invpcid(InvpcidType type, u16 pcid, VirtAddr va);
 
-// ---------------------------------------------------------------- console, time, randomness
+// ---------------------------------------------------------------- kernel contexts
 
+// A kernel thread of control: its stack and saved registers. The sim build
+// runs each on a fiber of its own (DESIGN.md "Determinism and multiple CPUs");
+// the qemu build saves callee-saved registers on its stack and swaps RSP.
+struct KernelContext;
+
+// A new context that runs entry(arg) when first switched to, on `stack`
+// (stack_bytes, 16-byte aligned; the qemu build runs on it, the sim build on a
+// host stack of its own). entry must never return: a finished thread switches
+// away for good and someone else destroys it. nullptr when out of memory.
+KernelContext* context_create(void (*entry)(void* arg), void* arg, void* stack, usize stack_bytes);
+// The context running on this CPU (each CPU starts on one the HAL made).
+KernelContext* context_current();
+// Saves the running context and resumes `to` on this CPU; returns when some
+// CPU switches back. `to` must not be running anywhere.
+void context_switch(KernelContext* to);
+// Frees a context that is not running and will not be switched to again.
+void context_destroy(KernelContext* context);
+
+// ---------------------------------------------------------------- user mode
+
+// Enters user mode at frame (CS/SS the user selectors, RFLAGS with IF) in the
+// address space CR3 holds. It does not return: every way back into the
+// kernel — SYSCALL, an exception, an interrupt — calls on_syscall /
+// on_exception / on_interrupt on this context with a frame, and when the
+// handler returns the CPU resumes user mode from that frame. A thread leaves
+// user mode for good by switching contexts from inside a handler.
+[[noreturn]] void enter_user(const kernel::TrapFrame& frame);
+
+// The user FS and GS bases (MSRs IA32_FS_BASE, IA32_KERNEL_GS_BASE) the CPU
+// will run user code with.
+void set_user_fs_base(u64 base);
+void set_user_gs_base(u64 base);
+u64 user_fs_base();
+u64 user_gs_base();
+
+// The extended (x87/SSE) state of user code on this CPU, saved and restored
+// in the XSAVE standard layout (FXSAVE's 512-byte legacy area, then the XSAVE
+// header); the area is xstate_size() bytes, 64-byte aligned.
+usize xstate_size();
+void xsave(void* area);
+void xrstor(const void* area);
+// FNINIT and MXCSR = 0x1F80: what a new program starts with.
+void xstate_reset();
+
+// ---------------------------------------------------------------- uaccess
+
+// The only way the kernel touches memory through a user address (SMAP: CR4.SMAP
+// is on, and the HAL lifts it, STAC/CLAC, only inside these). The caller has
+// checked that the range lies in the user half (kernel/mm/uaccess.h). A page
+// that is absent or lacks the right raises a #PF the kernel's handler sees as
+// a kernel-mode fault on a user address: it resolves it (demand paging) and
+// the copy goes on, or it calls uaccess_fixup and the copy stops there.
+// A supervisor-only leaf in the user half (a PROT_NONE page) counts as a
+// protection fault, as for user code.
+// The copies return the number of bytes NOT copied (0: all), as Linux's do.
+usize copy_from_user(void* dst, u64 user_src, usize n);
+usize copy_to_user(u64 user_dst, const void* src, usize n);
+usize clear_user(u64 user_dst, usize n);
+// Copies a NUL-terminated string of at most n bytes including the NUL: its
+// length (without the NUL; n when no NUL came in n bytes), or -1 on a fault.
+i64 strncpy_from_user(char* dst, u64 user_src, usize n);
+// From the kernel's #PF handler, for a kernel-mode fault on a user address it
+// will not resolve: true when the fault came from inside one of the copies
+// above, which then stop and report the bytes left (the frame is adjusted to
+// resume at the copy's fixup); false when it did not — a kernel bug touching
+// user memory outside uaccess, which SMAP caught.
+bool uaccess_fixup(kernel::TrapFrame& frame);
+// For the SMAP test only: a kernel load of one byte through a user address
+// *outside* uaccess, as a kernel bug would make it. SMAP faults it and the
+// kernel's #PF handler panics naming `site`.
+u8 smap_violation_probe(u64 user_address, const char* site);
+
+// ---------------------------------------------------------------- console, terminal, time, randomness
+
+// The kernel's log.
 void console_write(const char* text, usize length);
+
+// The terminal user programs talk to through /dev/console: in the sim build
+// the host's stdin/stdout/stderr of `simx run`, in the qemu build COM1.
+enum class TerminalStream : u8 { kOutput = 1, kError = 2 };
+void terminal_write(TerminalStream stream, const char* text, usize length);
+// Blocks until input comes; returns the bytes read, at most one line. 0 means
+// end of input, which only the sim build can see (the host's stdin closed): a
+// serial line has no end, so the qemu build blocks for the next byte.
+usize terminal_read(char* buffer, usize length);
 // Cycles of the current CPU's clock (modeled cycles in the sim build).
 u64 cycles();
+// The clock's rate, and the wall-clock time (seconds since the Unix epoch)
+// at which it read 0: what CLOCK_REALTIME starts from.
+u64 cycles_per_second();
+u64 boot_epoch_seconds();
+// Lets `cycles` pass with nothing to run (a sleep with no other work): the
+// sim build advances this CPU's clock; the qemu build halts or spins.
+void cpu_idle(u64 cycles);
+// CPUID of this CPU: out = {EAX, EBX, ECX, EDX}.
+void cpuid(u32 leaf, u32 subleaf, u32 out[4]);
 u64 random_u64();
+
+// Counters the kernel keeps (per process, say) published to the machine's
+// stats registry under scope/name (the sim build), or printed (qemu).
+void publish_counter(const char* scope, const char* name, u64 value);
+// Whose account this CPU's user instructions, cycles and TLB activity go to
+// from now on (a process id; 0 = the kernel). The sim build keeps per-process
+// counters this way; the qemu build ignores it.
+void set_accounting(u32 account);
 
 // Stops the machine: prints the message and never returns. In the sim build the
 // run ends with a clear error naming the message.

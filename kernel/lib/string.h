@@ -22,5 +22,18 @@ inline int str_compare(const char* a, const char* b) {
     }
     return static_cast<unsigned char>(*a) - static_cast<unsigned char>(*b);
 }
+// Copies at most size - 1 bytes of src and a NUL (size > 0); returns src's length.
+inline usize str_copy(char* dst, const char* src, usize size) {
+    usize n = 0;
+    for (; src[n] && n + 1 < size; ++n) dst[n] = src[n];
+    if (size) dst[n] = '\0';
+    while (src[n]) ++n;
+    return n;
+}
+inline bool str_starts_with(const char* s, const char* prefix) {
+    while (*prefix)
+        if (*s++ != *prefix++) return false;
+    return true;
+}
 
 }  // namespace kernel

@@ -10,6 +10,7 @@
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/layout.h"
 #include "kernel/mm/mman.h"
+#include "kernel/mm/pin.h"
 #include "kernel/mm/pte_walk.h"
 #include "kernel/mm/table_allocator.h"
 #include "kernel/mm/zap_batch.h"
@@ -200,11 +201,12 @@ void AddressSpace::finish(ZapBatch& zap) {
     // frame or a table is reused: today that is this CPU only (see header).
     flush_tlb_local(zap.inv, pcid_);
     while (Page* page = zap.frames.pop_front()) {
-        KASSERT(page->mapcount == 0 && page->refcount == 1, "freeing frame with mapcount %d refcount %d",
+        KASSERT(page->mapcount == 0 && page->refcount >= 1, "freeing frame with mapcount %d refcount %d",
                 page->mapcount, page->refcount);
         page->flags &= ~page_flag::kAnon;
         page->owner = Page::Owner{};
-        pmm::free_page(page);
+        // A pinned frame outlives its mapping: its last unpin frees it (pin.cpp).
+        if (page_release_mapping(page)) pmm::free_page(page);
     }
 }
 

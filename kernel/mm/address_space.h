@@ -133,6 +133,21 @@ public:
     // on a bad address gets the same answer and takes its fixup.
     FaultResult handle_page_fault(u64 address, FaultAccess access, bool user_mode);
 
+    // ---- pinned pages (pin.cpp): Linux's pin_user_pages / unpin_user_pages
+    // Pins the n pages from `addr` (page-aligned) for the kernel's use: each is
+    // faulted in as a kernel access (write: a private writable frame of its
+    // own), its frame gains a reference, and pages[i] names it. A pinned frame
+    // stays allocated with its contents while pinned, even if the range is
+    // unmapped or the space destroyed meanwhile (the mapping goes; the frame
+    // waits for its last unpin). All or nothing: 0, or -EFAULT (a page the
+    // fault handler refused, e.g. no VMA or no right) / -ENOMEM with nothing
+    // pinned. At most kMaxPinPages per call.
+    static constexpr u32 kMaxPinPages = 1024;
+    i64 pin_pages(u64 addr, u32 n, bool write, Page** pages);
+    // Drops the pins; a frame whose mapping is gone is freed at its last unpin.
+    static void unpin_pages(Page** pages, u32 n);
+    u64 pins_taken() const { return pins_taken_; }  // pins ever taken in this space
+
     // ---- inspection
     PageTable& page_table() { return pt_; }
     PhysAddr root() const { return pt_.root(); }
@@ -201,6 +216,7 @@ private:
     u64 resident_ = 0;      // frames mapped (own frames, reverse-mapped)
     u64 zero_ptes_ = 0;     // PTEs mapping the shared zero page
     u64 next_shared_id_ = 1;
+    u64 pins_taken_ = 0;
     FaultCounters faults_;
 };
 

@@ -46,6 +46,13 @@ struct AddressSpaceLayout {
     u64 kernel_image_base;
 
     constexpr bool is_user(u64 va) const { return va < user_end; }
+    // Linux's DEFAULT_MAP_WINDOW: the 47-bit user half of 4-level paging.
+    // With 5-level paging the stack, the PIE base and mmap without a hint
+    // above it stay below it, so programs that keep tags in high pointer bits
+    // still work; only a hint above it reaches the rest (x86's
+    // arch_get_unmapped_area_topdown).
+    constexpr u64 default_map_window() const { return user_end < kWindow47 ? user_end : kWindow47; }
+    static constexpr u64 kWindow47 = 0x0000'7fff'ffff'f000ull;
     constexpr bool in_direct_map(u64 va) const { return va >= direct_map_base && va - direct_map_base < direct_map_size; }
     // Layout address of a physical address in the direct map.
     constexpr VirtAddr direct_map(PhysAddr pa) const { return VirtAddr{direct_map_base + pa.value}; }

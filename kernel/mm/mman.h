@@ -1,5 +1,5 @@
-// The Linux x86-64 ABI values the memory syscalls speak: errno numbers
-// (include/uapi/asm-generic/errno-base.h, errno.h), mmap/mprotect/madvise
+// The Linux x86-64 ABI values the memory syscalls speak (errno values are in
+// kernel/lib/errno.h): mmap/mprotect/madvise
 // constants (include/uapi/asm-generic/mman-common.h, mman.h, x86's mman.h) and
 // the SIGSEGV codes (include/uapi/asm-generic/siginfo.h). They are written out
 // here because the kernel includes no host header; guest programs compiled
@@ -9,22 +9,10 @@
 // (ENOMEM, MAP_FIXED, si_addr, ...) would otherwise rewrite them.
 #pragma once
 
+#include "kernel/lib/errno.h"
 #include "kernel/lib/types.h"
 
 namespace kernel::linux {
-
-// errno values; system calls return them negated (-ENOMEM), as Linux does.
-inline constexpr i64 kEperm = 1;
-inline constexpr i64 kE2big = 7;
-inline constexpr i64 kEnoexec = 8;
-inline constexpr i64 kEbadf = 9;
-inline constexpr i64 kEnomem = 12;
-inline constexpr i64 kEacces = 13;
-inline constexpr i64 kEfault = 14;
-inline constexpr i64 kEexist = 17;
-inline constexpr i64 kEinval = 22;
-inline constexpr i64 kEnosys = 38;
-inline constexpr i64 kEopnotsupp = 95;
 
 // mmap/mprotect prot.
 inline constexpr u32 kProtNone = 0x0;

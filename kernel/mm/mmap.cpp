@@ -48,7 +48,9 @@ u64 AddressSpace::find_free_range(u64 length, u64 hint) const {
     const u64 user_end = layout().user_end;
     if (hint && hint <= user_end - length && hint >= options_.mmap_min_addr && range_is_free(hint, hint + length, true))
         return hint;
-    u64 hi = options_.mmap_base < user_end ? options_.mmap_base : user_end;
+    // A hint above the 47-bit window opens the whole user half (layout.h).
+    const u64 window = hint > layout().default_map_window() ? user_end : layout().default_map_window();
+    u64 hi = options_.mmap_base < window ? options_.mmap_base : window;
     const Vma* v = hi ? vmas_.floor(hi - 1) : nullptr;
     const Vma* above = v ? vmas_.next(*v) : vmas_.first();
     if (above && start_gap(*above) < hi) hi = start_gap(*above);

@@ -5,17 +5,17 @@
 
 namespace kernel::aslr {
 
-u64 et_dyn_base() { return align_down(layout().user_end / 3 * 2, kPageSize); }
+u64 et_dyn_base() { return align_down(layout().default_map_window() / 3 * 2, kPageSize); }
 
 u64 random_pages(bool enabled, u64 pages) {
     if (!enabled) return 0;
     return (hal::random_u64() & (pages - 1)) << kPageShift;
 }
 
-u64 stack_top(bool enabled) { return layout().user_end - random_pages(enabled, kStackRndPages); }
+u64 stack_top(bool enabled) { return layout().default_map_window() - random_pages(enabled, kStackRndPages); }
 
 u64 mmap_base(bool enabled, u64 stack_limit, u64 guard_gap) {
-    const u64 user_end = layout().user_end;
+    const u64 user_end = layout().default_map_window();
     u64 gap = stack_limit;
     const u64 min_gap = u64{128} << 20, max_gap = user_end / 6 * 5;
     if (gap < min_gap) gap = min_gap;

@@ -2,15 +2,17 @@
 // randomize_va_space=2 on x86-64, arch/x86/mm/mmap.c, fs/binfmt_elf.c), drawn
 // from hal::random_u64, so a run is reproducible from the sim's seed:
 //
-//   stack top  user_end - (random & STACK_RND_MASK) pages   (22 bits: 16 GiB)
-//   mmap base  user_end - gap - (random 28 bits) pages, where the gap keeps
+//   stack top  top - (random & STACK_RND_MASK) pages   (22 bits: 16 GiB)
+//   mmap base  top - gap - (random 28 bits) pages, where the gap keeps
 //              the largest stack (stack_limit, clamped to [128 MiB, 5/6 of
 //              the user half]), the stack's random range and the guard gap free
 //   PIE base   ELF_ET_DYN_BASE (2/3 of the user half, page-aligned) +
 //              (random 28 bits) pages, aligned up to the largest p_align
 //   brk start  the page after the highest segment + (random < 32 MiB), page-aligned
 //
-// With randomization off every random term is 0: stack top = user_end, PIE
+// where top is the 47-bit window (layout().default_map_window(): the end of
+// the user half with 4-level paging, Linux's DEFAULT_MAP_WINDOW with 5).
+// With randomization off every random term is 0: stack top = top, PIE
 // base = ELF_ET_DYN_BASE (0x5555_5555_4000 with 4-level paging), brk right
 // after the image. Differences from Linux: no sub-page stack offset
 // (arch_align_stack), and a static PIE is placed at ELF_ET_DYN_BASE, not in

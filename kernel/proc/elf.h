@@ -53,6 +53,7 @@ inline constexpr u64 kAtUid = 11;
 inline constexpr u64 kAtEuid = 12;
 inline constexpr u64 kAtGid = 13;
 inline constexpr u64 kAtEgid = 14;
+inline constexpr u64 kAtPlatform = 15;
 inline constexpr u64 kAtHwcap = 16;
 inline constexpr u64 kAtClktck = 17;
 inline constexpr u64 kAtSecure = 23;

@@ -71,6 +71,7 @@ struct ExecArgs {
     u32 envc = 0;
     const char* execfn = nullptr;       // AT_EXECFN; argv[0] or "" when null
     bool randomize = true;              // ASLR (aslr.h)
+    bool allow_write_execute = false;   // the new address space allows W+X (AddressSpaceOptions)
     u64 hwcap = 0;                      // AT_HWCAP: CPUID.1:EDX of the CPU, as Linux gives
     u32 uid = 0, euid = 0, gid = 0, egid = 0;
 };

@@ -14,7 +14,9 @@ using namespace linux;
 namespace {
 
 constexpr u64 kStackExpand = u64{128} << 10;  // Linux's stack_expand
-constexpr u32 kAuxPairs = 17;                 // with AT_NULL
+constexpr u32 kAuxPairs = 18;                 // with AT_NULL
+// AT_PLATFORM: what Linux names the machine (ELF_PLATFORM on x86-64).
+constexpr char kPlatform[] = "x86_64";
 
 // Writes to the stack being built; remembers the first failure.
 struct StackWriter {
@@ -31,7 +33,7 @@ struct StackWriter {
 i64 build_initial_stack(AddressSpace& space, const ExecArgs& args, InitialStack& stack, const char** reason) {
     const char* execfn = args.execfn ? args.execfn : (args.argc && args.argv ? args.argv[0] : "");
     // Sizes first: strings, random bytes, the vector.
-    u64 strings = str_length(execfn) + 1;
+    u64 strings = str_length(execfn) + 1 + sizeof kPlatform;
     for (u32 i = 0; i < args.argc; ++i) strings += str_length(args.argv[i]) + 1;
     for (u32 i = 0; i < args.envc; ++i) strings += str_length(args.envp[i]) + 1;
     const u64 words = 1 + (u64{args.argc} + 1) + (u64{args.envc} + 1) + 2 * u64{kAuxPairs};
@@ -82,6 +84,9 @@ i64 build_initial_stack(AddressSpace& space, const ExecArgs& args, InitialStack&
     w.word(envp_at + u64{args.envc} * 8, 0);
     const u64 execfn_at = s;
     w.bytes(s, execfn, str_length(execfn) + 1);
+    s += str_length(execfn) + 1;
+    const u64 platform_at = s;
+    w.bytes(s, kPlatform, sizeof kPlatform);
 
     u64 rnd[2] = {hal::random_u64(), hal::random_u64()};
     w.bytes(random_bytes, rnd, sizeof rnd);
@@ -104,6 +109,7 @@ i64 build_initial_stack(AddressSpace& space, const ExecArgs& args, InitialStack&
         {elf::kAtHwcap, args.hwcap},
         {elf::kAtClktck, kClockTicks},
         {elf::kAtExecfn, execfn_at},
+        {elf::kAtPlatform, platform_at},
         {elf::kAtNull, 0},
     };
     w.bytes(envp_at + (u64{args.envc} + 1) * 8, aux, sizeof aux);

@@ -2,7 +2,8 @@
 // Linux's create_elf_tables in fs/binfmt_elf.c). From the top down:
 //
 //   top       8 zero bytes (end marker)
-//             AT_EXECFN string, envp strings, argv strings (argv[0] lowest)
+//             AT_PLATFORM string ("x86_64"), AT_EXECFN string, envp strings,
+//             argv strings (argv[0] lowest)
 //             16 random bytes (AT_RANDOM), at a 16-byte boundary
 //             padding to 16 bytes
 //             AT_NULL pair, ..., first auxv pair
@@ -12,7 +13,7 @@
 //
 // auxv: AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS (0),
 // AT_ENTRY, AT_UID, AT_EUID, AT_GID, AT_EGID, AT_SECURE (0), AT_RANDOM,
-// AT_HWCAP, AT_CLKTCK (100), AT_EXECFN, AT_NULL. The stack VMA is made with
+// AT_HWCAP, AT_CLKTCK (100), AT_EXECFN, AT_PLATFORM, AT_NULL. The stack VMA is made with
 // AddressSpace::create_stack at `top`, as large as the used part rounded up
 // to pages plus 128 KiB (Linux's stack_expand), within the stack limit; the
 // arguments (strings and vector) may take at most a quarter of the stack

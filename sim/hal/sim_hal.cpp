@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "sim/hal/cpu_fiber.h"
+#include "sim/hal/kernel_context.h"
+#include "sim/hal/sim_hal_cpu.h"
 #include "sim/machine/sim_error.h"
 #include "sim/mmu/pte.h"
 
@@ -19,12 +21,7 @@ constexpr uint64_t kReservedLow = 1ull << 20;
 
 }  // namespace
 
-struct SimHal::Cpu {
-    uint32_t id = 0;
-    CpuFiber fiber;  // the CPU's kernel code
-    bool irqs_enabled = false;
-    SimCpuStats stats;
-};
+
 
 SimHal::SimHal(Machine& machine, std::ostream& console)
     : machine_(machine), console_(console), rng_(machine.config().seed * 0x9E3779B97F4A7C15ull + 0x5eed) {
@@ -56,13 +53,18 @@ SimHal::SimHal(Machine& machine, std::ostream& console)
     boot_info_.nx = true;
     boot_info_.smep = true;
     boot_info_.smap = true;
+    code_ = std::make_unique<CodeCache>(mem);
     for (uint32_t cpu = 0; cpu < boot_info_.cpu_count; ++cpu) {
         cpus_.push_back(std::make_unique<Cpu>());
-        cpus_.back()->id = cpu;
+        Cpu& me = *cpus_.back();
+        me.id = cpu;
+        me.interp = std::make_unique<Interpreter>(machine, cpu, *code_);
         const std::string scope = fmt::format("cpu{}", cpu);
         StatsRegistry& s = machine.stats();
-        SimCpuStats& st = cpus_.back()->stats;
+        me.interp->register_stats(s, scope);
+        SimCpuStats& st = me.stats;
         s.add(scope, "kernel.cycles", &st.cycles);
+        s.add(scope, "kernel.idle_cycles", &st.idle_cycles);
         s.add(scope, "kernel.hal_calls", &st.hal_calls);
         s.add(scope, "kernel.cr3_writes", &st.cr3_writes);
         s.add(scope, "kernel.invlpg", &st.invlpg);
@@ -70,7 +72,51 @@ SimHal::SimHal(Machine& machine, std::ostream& console)
         s.add(scope, "kernel.frames_zeroed", &st.frames_zeroed);
         s.add(scope, "kernel.frames_copied", &st.frames_copied);
         s.add(scope, "kernel.spins", &st.spins);
+        s.add(scope, "kernel.syscalls", &st.syscalls);
+        s.add(scope, "kernel.exceptions", &st.exceptions);
+        s.add(scope, "kernel.context_switches", &st.context_switches);
+        s.add(scope, "kernel.xsaves", &st.xsaves);
+        s.add(scope, "kernel.xrstors", &st.xrstors);
+        s.add(scope, "kernel.uaccess_calls", &st.uaccess_calls);
+        s.add(scope, "kernel.uaccess_bytes", &st.uaccess_bytes);
+        s.add(scope, "kernel.uaccess_faults", &st.uaccess_faults);
     }
+    // Per-process accounting reads every counter of the CPU's scope.
+    for (auto& cpu : cpus_) {
+        cpu->counters = machine.stats().counters_of(fmt::format("cpu{}", cpu->id));
+        cpu->baseline.assign(cpu->counters.size(), 0);
+    }
+}
+
+void SimHal::set_initrd(const std::vector<uint8_t>& archive) {
+    if (booted_) throw SimError("set_initrd after boot");
+    if (boot_info_.initrd_size) throw SimError("set_initrd called twice");
+    if (archive.empty()) return;
+    // The top of the highest usable region that holds it, page-aligned.
+    const uint64_t bytes = (archive.size() + 4095) & ~uint64_t{4095};
+    for (uint32_t i = boot_info_.region_count; i-- > 0;) {
+        hal::MemoryRegion& r = boot_info_.regions[i];
+        if (r.kind != hal::MemoryKind::kUsable || r.size < bytes + (uint64_t{16} << 20)) continue;
+        if (boot_info_.region_count == hal::BootInfo::kMaxRegions) throw SimError("set_initrd: too many memory regions");
+        r.size -= bytes;
+        for (uint32_t j = boot_info_.region_count; j > i + 1; --j) boot_info_.regions[j] = boot_info_.regions[j - 1];
+        boot_info_.regions[i + 1] = {hal::PhysAddr{r.base.value + r.size}, bytes, r.node, hal::MemoryKind::kReserved};
+        ++boot_info_.region_count;
+        boot_info_.initrd_base = hal::PhysAddr{r.base.value + r.size};
+        boot_info_.initrd_size = archive.size();
+        std::memcpy(machine_.memory().host_view(simx::PhysAddr{boot_info_.initrd_base.value}, archive.size()),
+                    archive.data(), archive.size());
+        return;
+    }
+    throw SimError(fmt::format("the initramfs ({} bytes) does not fit in the machine's memory", archive.size()));
+}
+
+void SimHal::set_command_line(const std::string& line) {
+    if (booted_) throw SimError("set_command_line after boot");
+    if (line.size() >= hal::BootInfo::kMaxCommandLine)
+        throw SimError(fmt::format("the kernel command line is {} bytes; at most {} fit", line.size(),
+                                   hal::BootInfo::kMaxCommandLine - 1));
+    std::memcpy(boot_info_.command_line, line.c_str(), line.size() + 1);
 }
 
 SimHal::~SimHal() { stop_all_cpus(); }
@@ -78,13 +124,13 @@ SimHal::~SimHal() { stop_all_cpus(); }
 void SimHal::stop_all_cpus() {
     // Fibers end by unwinding from their yield point (see cpu_fiber.h); the
     // kernel code they unwind sees a HAL that is still this one.
-    for (auto& cpu : cpus_) {
-        if (!cpu->fiber.running()) continue;
+    for (auto& context : contexts_) {
+        if (!context->fiber.running()) continue;
         const uint32_t saved = current_;
-        current_ = cpu->id;
+        if (context->cpu >= 0) current_ = static_cast<uint32_t>(context->cpu);
         SimHal* previous = g_active;
         g_active = this;
-        cpu->fiber.abort();
+        context->fiber.abort();
         g_active = previous;
         current_ = saved;
     }
@@ -106,7 +152,17 @@ private:
 };
 
 const SimCpuStats& SimHal::cpu_stats(uint32_t cpu) const { return cpus_.at(cpu)->stats; }
-uint64_t SimHal::cycles() const { return cpus_[current_]->stats.cycles; }
+Interpreter& SimHal::interpreter(uint32_t cpu) { return *cpus_.at(cpu)->interp; }
+uint64_t SimHal::clock(uint32_t cpu) const { return cpus_.at(cpu)->stats.cycles + cpus_.at(cpu)->interp->cycles(); }
+uint64_t SimHal::cycles() const { return clock(current_); }
+uint64_t SimHal::cycles_per_second() const { return machine_.config().frequency_mhz * 1'000'000; }
+uint64_t SimHal::boot_epoch_seconds() const { return machine_.config().epoch_seconds; }
+
+void SimHal::cpu_idle(uint64_t cycles) {
+    me().stats.idle_cycles += cycles;
+    charge(cycles);
+    yield_to_scheduler();
+}
 void SimHal::charge(uint64_t cycles) { cpus_[current_]->stats.cycles += cycles; }
 
 SimHal& SimHal::active() {
@@ -114,21 +170,34 @@ SimHal& SimHal::active() {
     return *g_active;
 }
 
-void SimHal::start_fiber(uint32_t id, std::function<void()> body) { cpus_.at(id)->fiber.start(std::move(body)); }
+void SimHal::start_cpu(uint32_t id, std::function<void()> body) {
+    Cpu& cpu = *cpus_.at(id);
+    if (!cpu.first) {
+        contexts_.push_back(std::make_unique<hal::KernelContext>());
+        cpu.first = contexts_.back().get();
+    }
+    if (cpu.current && cpu.current != cpu.first) cpu.current->cpu = -1;
+    cpu.current = cpu.first;
+    cpu.first->cpu = static_cast<int32_t>(id);
+    cpu.first->fiber.start(std::move(body));
+}
+
+bool SimHal::cpu_running(const Cpu& cpu) const { return cpu.current && cpu.current->fiber.running(); }
 
 int SimHal::boot() {
     if (booted_) throw SimError("SimHal::boot called twice");
     booted_ = true;
     int status = 0;
     Activation active(this);
-    start_fiber(0, [&status] { status = kernel::boot_main(); });
-    run_scheduler([this] { return cpus_[0]->fiber.finished(); });
+    start_cpu(0, [&status] { status = kernel::boot_main(); });
+    run_scheduler([this] { return cpus_[0]->first->fiber.finished(); });
     if (panicked_) {
         stop_all_cpus();
         throw SimError(panic_message_);
     }
+    for (auto& cpu : cpus_) flush_accounting(*cpu);
     for (const auto& cpu : cpus_) {
-        if (cpu->fiber.running()) {
+        if (cpu_running(*cpu)) {
             stop_all_cpus();
             throw SimError(fmt::format("kernel::boot_main returned while cpu{} was still running", cpu->id));
         }
@@ -140,15 +209,16 @@ void SimHal::run_on_cpus(const std::vector<uint32_t>& ids, const std::function<v
     if (panicked_) throw SimError("run_on_cpus after a kernel panic: " + panic_message_);
     for (uint32_t id : ids) {
         if (id >= cpus_.size()) throw SimError(fmt::format("run_on_cpus: no cpu{}", id));
-        if (cpus_[id]->fiber.running()) throw SimError(fmt::format("cpu{} is already running", id));
+        if (cpu_running(*cpus_[id])) throw SimError(fmt::format("cpu{} is already running", id));
     }
     Activation active(this);
-    for (uint32_t id : ids) start_fiber(id, [&fn, id] { fn(id); });
+    for (uint32_t id : ids) start_cpu(id, [&fn, id] { fn(id); });
     run_scheduler([&] {
         for (uint32_t id : ids)
-            if (cpus_[id]->fiber.running()) return false;
+            if (cpus_[id]->first->fiber.running()) return false;
         return true;
     });
+    for (auto& cpu : cpus_) flush_accounting(*cpu);
     if (panicked_) {
         stop_all_cpus();
         throw SimError(panic_message_);
@@ -159,15 +229,19 @@ void SimHal::run_scheduler(const std::function<bool()>& done) {
     while (!panicked_ && !done()) {
         // The running CPU with the lowest clock goes next (lowest number on a tie).
         Cpu* next = nullptr;
-        for (auto& cpu : cpus_)
-            if (cpu->fiber.running() && (!next || cpu->stats.cycles < next->stats.cycles)) next = cpu.get();
+        uint64_t next_clock = 0;
+        for (auto& cpu : cpus_) {
+            if (!cpu_running(*cpu)) continue;
+            const uint64_t c = clock(cpu->id);
+            if (!next || c < next_clock) next = cpu.get(), next_clock = c;
+        }
         if (!next) return;
         current_ = next->id;
-        next->fiber.resume();
+        next->current->fiber.resume();
     }
 }
 
-void SimHal::yield_to_scheduler() { cpus_[current_]->fiber.yield(); }
+void SimHal::yield_to_scheduler() { cpus_[current_]->current->fiber.yield(); }
 
 void* SimHal::phys_to_virt(hal::PhysAddr pa) {
     ++cpus_[current_]->stats.hal_calls;
@@ -183,8 +257,15 @@ hal::PhysAddr SimHal::virt_to_phys(const void* p) {
     return hal::PhysAddr{static_cast<uint64_t>(b - base)};
 }
 
+void SimHal::invalidate_code(uint64_t pa, uint64_t bytes) {
+    if (!bytes) return;
+    for (uint64_t f = pa >> 12; f <= (pa + bytes - 1) >> 12; ++f)
+        if (code_->holds_code(f)) code_->invalidate(f);
+}
+
 void SimHal::zero_frames(hal::PhysAddr pa, uint64_t bytes) {
     machine_.memory().fill(simx::PhysAddr{pa.value}, 0, bytes);
+    invalidate_code(pa.value, bytes);
     const uint64_t frames = (bytes + 4095) / 4096;
     cpus_[current_]->stats.frames_zeroed += frames;
     charge(frames * machine_.config().costs.zero_4k);
@@ -193,6 +274,7 @@ void SimHal::zero_frames(hal::PhysAddr pa, uint64_t bytes) {
 void SimHal::copy_frames(hal::PhysAddr dst, hal::PhysAddr src, uint64_t bytes) {
     PhysicalMemory& mem = machine_.memory();
     std::memmove(mem.host_view(simx::PhysAddr{dst.value}, bytes), mem.host_view(simx::PhysAddr{src.value}, bytes), bytes);
+    invalidate_code(dst.value, bytes);
     const uint64_t frames = (bytes + 4095) / 4096;
     cpus_[current_]->stats.frames_copied += frames;
     charge(frames * machine_.config().costs.copy_4k);
@@ -200,11 +282,12 @@ void SimHal::copy_frames(hal::PhysAddr dst, hal::PhysAddr src, uint64_t bytes) {
 
 void SimHal::start_secondary_cpus(void (*entry)(uint32_t)) {
     for (auto& cpu : cpus_) {
-        if (cpu->id == current_ || cpu->fiber.running()) continue;
+        if (cpu->id == current_ || cpu_running(*cpu)) continue;
         // A secondary starts at the starting CPU's current time, as after INIT-SIPI.
-        cpu->stats.cycles = cpus_[current_]->stats.cycles;
+        const uint64_t now = clock(current_), its = clock(cpu->id);
+        if (now > its) cpu->stats.cycles += now - its;
         const uint32_t id = cpu->id;
-        start_fiber(id, [entry, id] { entry(id); });
+        start_cpu(id, [entry, id] { entry(id); });
     }
 }
 
@@ -278,6 +361,29 @@ void SimHal::invpcid(hal::InvpcidType type, uint16_t pcid, hal::VirtAddr va) {
 
 void SimHal::console_write(const char* text, size_t length) { console_.write(text, static_cast<std::streamsize>(length)); }
 
+void SimHal::terminal_write(hal::TerminalStream stream, const char* text, size_t length) {
+    std::ostream* out = stream == hal::TerminalStream::kError ? terminal_.error : terminal_.output;
+    if (!out) out = &console_;
+    out->write(text, static_cast<std::streamsize>(length));
+    // Interleaving with the other stream and with the report stays in program order.
+    out->flush();
+}
+
+size_t SimHal::terminal_read(char* buffer, size_t length) {
+    if (!terminal_.input || length == 0) return 0;
+    // One line at a time, as a terminal in canonical mode gives it; a pipe or
+    // file gives what is there.
+    std::istream& in = *terminal_.input;
+    size_t n = 0;
+    while (n < length) {
+        const int c = in.get();
+        if (c == std::char_traits<char>::eof()) break;
+        buffer[n++] = static_cast<char>(c);
+        if (c == '\n') break;
+    }
+    return n;
+}
+
 uint64_t SimHal::random_u64() {
     rng_ ^= rng_ >> 12;
     rng_ ^= rng_ << 25;
@@ -292,7 +398,7 @@ void SimHal::panic_halt(const char* message) {
     panicked_ = true;
     // Leave this CPU's fiber for good; the scheduler reports the panic and
     // later unwinds the fiber from here.
-    cpus_[current_]->fiber.leave();
+    cpus_[current_]->current->fiber.leave();
 }
 
 }  // namespace simx
@@ -335,6 +441,35 @@ void invlpg(VirtAddr va) { sim().invlpg(va); }
 void invpcid(InvpcidType type, u16 pcid, VirtAddr va) { sim().invpcid(type, pcid, va); }
 void console_write(const char* text, usize length) { sim().console_write(text, length); }
 u64 cycles() { return sim().cycles(); }
+u64 cycles_per_second() { return sim().cycles_per_second(); }
+u64 boot_epoch_seconds() { return sim().boot_epoch_seconds(); }
+void cpu_idle(u64 cycles) { sim().cpu_idle(cycles); }
+void cpuid(u32 leaf, u32 subleaf, u32 out[4]) { sim().cpuid(leaf, subleaf, out); }
+KernelContext* context_create(void (*entry)(void*), void* arg, void*, usize) {
+    return guarded([&] { return sim().context_create(entry, arg); });
+}
+KernelContext* context_current() { return sim().context_current(); }
+void context_switch(KernelContext* to) { sim().context_switch(to); }
+void context_destroy(KernelContext* context) { guarded([&] { sim().context_destroy(context); }); }
+void enter_user(const kernel::TrapFrame& frame) { sim().enter_user(frame); }
+void set_user_fs_base(u64 base) { sim().set_user_fs_base(base); }
+void set_user_gs_base(u64 base) { sim().set_user_gs_base(base); }
+u64 user_fs_base() { return sim().user_fs_base(); }
+u64 user_gs_base() { return sim().user_gs_base(); }
+usize xstate_size() { return 576; }
+void xsave(void* area) { sim().xsave(area); }
+void xrstor(const void* area) { sim().xrstor(area); }
+void xstate_reset() { sim().xstate_reset(); }
+usize copy_from_user(void* dst, u64 user_src, usize n) { return guarded([&] { return sim().copy_from_user(dst, user_src, n); }); }
+usize copy_to_user(u64 user_dst, const void* src, usize n) { return guarded([&] { return sim().copy_to_user(user_dst, src, n); }); }
+usize clear_user(u64 user_dst, usize n) { return guarded([&] { return sim().clear_user(user_dst, n); }); }
+i64 strncpy_from_user(char* dst, u64 user_src, usize n) { return guarded([&] { return sim().strncpy_from_user(dst, user_src, n); }); }
+bool uaccess_fixup(kernel::TrapFrame& frame) { return sim().uaccess_fixup(frame); }
+u8 smap_violation_probe(u64 user_address, const char* site) { return guarded([&] { return sim().smap_violation_probe(user_address, site); }); }
+void terminal_write(TerminalStream stream, const char* text, usize length) { sim().terminal_write(stream, text, length); }
+usize terminal_read(char* buffer, usize length) { return sim().terminal_read(buffer, length); }
+void publish_counter(const char* scope, const char* name, u64 value) { sim().publish_counter(scope, name, value); }
+void set_accounting(u32 account) { sim().set_accounting(account); }
 u64 random_u64() { return sim().random_u64(); }
 void panic_halt(const char* message) { sim().panic_halt(message); }
 

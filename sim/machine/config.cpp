@@ -131,6 +131,8 @@ const std::vector<Binding>& bindings() {
                      },
                      [](const MachineConfig& c) { return fmt::format("{}", fmt::join(c.cpu_node, ",")); }});
         b.push_back(number_key<uint64_t>("machine.seed", [](MachineConfig& c) -> uint64_t& { return c.seed; }));
+        b.push_back(number_key<uint64_t>("machine.frequency_mhz", [](MachineConfig& c) -> uint64_t& { return c.frequency_mhz; }));
+        b.push_back(number_key<uint64_t>("machine.epoch_seconds", [](MachineConfig& c) -> uint64_t& { return c.epoch_seconds; }));
         b.push_back({"memory.nodes",
                      [](MachineConfig& c, const std::string& v) {
                          c.memory.node_bytes.clear();
@@ -172,6 +174,11 @@ const std::vector<Binding>& bindings() {
         b.push_back(number_key<uint32_t>("costs.zero_4k", [](MachineConfig& c) -> uint32_t& { return c.costs.zero_4k; }));
         b.push_back(number_key<uint32_t>("costs.copy_4k", [](MachineConfig& c) -> uint32_t& { return c.costs.copy_4k; }));
         b.push_back(number_key<uint32_t>("costs.pause", [](MachineConfig& c) -> uint32_t& { return c.costs.pause; }));
+        b.push_back(number_key<uint32_t>("costs.syscall", [](MachineConfig& c) -> uint32_t& { return c.costs.syscall; }));
+        b.push_back(number_key<uint32_t>("costs.exception", [](MachineConfig& c) -> uint32_t& { return c.costs.exception; }));
+        b.push_back(number_key<uint32_t>("costs.context_switch", [](MachineConfig& c) -> uint32_t& { return c.costs.context_switch; }));
+        b.push_back(number_key<uint32_t>("costs.xsave", [](MachineConfig& c) -> uint32_t& { return c.costs.xsave; }));
+        b.push_back(number_key<uint32_t>("costs.uaccess", [](MachineConfig& c) -> uint32_t& { return c.costs.uaccess; }));
         b.push_back(number_key<uint32_t>("cpu.alu", [](MachineConfig& c) -> uint32_t& { return c.cpu.alu; }));
         b.push_back(number_key<uint32_t>("cpu.branch", [](MachineConfig& c) -> uint32_t& { return c.cpu.branch; }));
         b.push_back(number_key<uint32_t>("cpu.stack", [](MachineConfig& c) -> uint32_t& { return c.cpu.stack; }));
@@ -186,6 +193,8 @@ const std::vector<Binding>& bindings() {
         b.push_back(number_key<uint32_t>("cpu.cpuid", [](MachineConfig& c) -> uint32_t& { return c.cpu.cpuid; }));
         b.push_back(number_key<uint32_t>("cpu.rdtsc", [](MachineConfig& c) -> uint32_t& { return c.cpu.rdtsc; }));
         b.push_back(number_key<uint32_t>("cpu.system", [](MachineConfig& c) -> uint32_t& { return c.cpu.system; }));
+        b.push_back(bool_key("kernel.allow_write_execute",
+                             [](MachineConfig& c) -> bool& { return c.kernel.allow_write_execute; }));
         return b;
     }();
     return table;
@@ -328,6 +337,8 @@ uint64_t parse_byte_size(const std::string& text) {
 
 void MachineConfig::validate() const {
     if (cpus == 0 || cpus > 256) throw SimError(fmt::format("machine.cpus must be 1..256 (got {})", cpus));
+    if (frequency_mhz == 0 || frequency_mhz > 100000)
+        throw SimError(fmt::format("machine.frequency_mhz must be 1..100000 (got {})", frequency_mhz));
     if (memory.node_bytes.empty() || memory.node_bytes.size() > 64)
         throw SimError("memory.nodes must list 1..64 node sizes");
     for (size_t i = 0; i < memory.node_bytes.size(); ++i)

@@ -75,6 +75,11 @@ struct KernelCostConfig {
     uint32_t zero_4k = 256;     // zeroing one 4 KiB frame
     uint32_t copy_4k = 512;     // copying one 4 KiB frame
     uint32_t pause = 140;       // one spin-wait iteration (PAUSE)
+    uint32_t syscall = 150;     // SYSCALL + SYSRET and the kernel's entry/exit path
+    uint32_t exception = 400;   // exception delivery from ring 3 + IRET back
+    uint32_t context_switch = 600;  // switching kernel stacks and callee-saved registers
+    uint32_t xsave = 100;       // XSAVE of the x87+SSE state (576 bytes); XRSTOR the same
+    uint32_t uaccess = 20;      // STAC/CLAC and the range check of one uaccess call
 };
 
 // Cycles each retired instruction costs by class (sim/cpu/insn.h), before its
@@ -102,11 +107,18 @@ struct MemoryConfig {
     std::vector<uint64_t> node_bytes{uint64_t{512} << 20, uint64_t{512} << 20};
 };
 
+// Policies of the kernel the machine boots, passed on its command line.
+struct KernelPolicyConfig {
+    bool allow_write_execute = false;  // W^X off: user mappings may be writable and executable at once
+};
+
 struct MachineConfig {
     std::string name = "skylake-client";
     uint32_t cpus = 2;
     std::vector<uint32_t> cpu_node;  // NUMA node of each CPU; empty = round robin
     uint64_t seed = 1;
+    uint64_t frequency_mhz = 4000;            // the cycle clock's rate (modeled time = cycles / rate)
+    uint64_t epoch_seconds = 1767225600;      // wall-clock time at cycle 0 (2026-01-01T00:00:00Z): CLOCK_REALTIME
     TlbConfig tlb;
     PscConfig psc;
     CacheConfig cache;
@@ -114,6 +126,7 @@ struct MachineConfig {
     MemoryConfig memory;
     KernelCostConfig costs;
     CpuConfig cpu;
+    KernelPolicyConfig kernel;
 
     uint32_t node_of_cpu(uint32_t index) const;
     uint64_t total_ram() const;

@@ -44,6 +44,13 @@ std::vector<std::string> StatsRegistry::scopes() const {
     return out;
 }
 
+std::vector<std::pair<std::string, const uint64_t*>> StatsRegistry::counters_of(const std::string& scope) const {
+    std::vector<std::pair<std::string, const uint64_t*>> out;
+    for (const Entry& e : entries_)
+        if (e.scope == scope) out.emplace_back(e.name, e.counter);
+    return out;
+}
+
 std::string StatsRegistry::table(bool keep_zero) const {
     std::vector<std::string> scope_list = scopes();
     // Names in first-registration order, each with its value per scope.

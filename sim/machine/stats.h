@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace simx {
@@ -37,6 +38,8 @@ public:
     std::string json() const;
 
     std::vector<std::string> scopes() const;
+    // The counters registered under `scope`, in registration order.
+    std::vector<std::pair<std::string, const uint64_t*>> counters_of(const std::string& scope) const;
 
 private:
     struct Entry {

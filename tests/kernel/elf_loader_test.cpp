@@ -241,6 +241,8 @@ protected:
         ASSERT_EQ(aux.count(elf::kAtRandom), 1u);
         ASSERT_EQ(aux.count(elf::kAtExecfn), 1u);
         EXPECT_EQ(user_string(as, aux[elf::kAtExecfn]), kArgv[0]);
+        ASSERT_EQ(aux.count(elf::kAtPlatform), 1u);
+        EXPECT_EQ(user_string(as, aux[elf::kAtPlatform]), "x86_64");
         // The program headers as the program sees them through AT_PHDR.
         const auto table = read_user(as, aux[elf::kAtPhdr], eh.e_phnum * sizeof(elf::Phdr));
         EXPECT_TRUE(std::equal(table.begin(), table.end(), file.begin() + static_cast<std::ptrdiff_t>(eh.e_phoff)));

@@ -237,8 +237,14 @@ TEST(PageFault5Level, FiveLevelUserHalfWorksTheSame) {
     k::AddressSpace* as = env.create(o);
     ASSERT_NE(as, nullptr);
     env.load(as);
-    const int64_t a = env.run([&] { return as->mmap(0, 3 * kPage, R | W, kAnonPrivate); });
-    ASSERT_EQ(a, static_cast<int64_t>(o.mmap_base - 3 * kPage));
+    // Without a hint, mmap stays in the 47-bit window (Linux's DEFAULT_MAP_WINDOW)...
+    const int64_t low = env.run([&] { return as->mmap(0, kPage, R | W, kAnonPrivate); });
+    ASSERT_GT(low, 0);
+    EXPECT_LT(static_cast<uint64_t>(low), uint64_t{1} << 47);
+    // ... and a hint above it reaches the rest of the 5-level user half.
+    const uint64_t hint = o.mmap_base - 3 * kPage;
+    const int64_t a = env.run([&] { return as->mmap(hint, 3 * kPage, R | W, kAnonPrivate); });
+    ASSERT_EQ(a, static_cast<int64_t>(hint));
     for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(env.touch(as, static_cast<uint64_t>(a) + i * kPage, AccessType::kWrite).ok);
     EXPECT_EQ(as->fault_counters().demand_zero, 3u);
     EXPECT_EQ(env.touch(as, 0x00ff'ffff'ffff'f000ull, AccessType::kRead).refused.code, lx::kSegvMaperr);

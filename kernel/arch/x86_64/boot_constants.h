@@ -38,3 +38,18 @@
 
 #define QEMU_EXIT_PORT 0xf4
 #define QEMU_EXIT_NO_LONG_MODE 0x13
+
+// ---------------------------------------------------------------- trap entry (interrupt_entry.S)
+// The user selectors (kernel/hal/trap_frame.h's selector namespace, gdt.h).
+#define USER_DATA_SELECTOR 0x23
+#define USER_CODE_SELECTOR 0x2b
+// Offsets in the per-CPU area at the GS base (cpu_local.h's CpuLocal).
+#define CPU_LOCAL_KERNEL_STACK 16   // top of the running context's kernel stack (= TSS.RSP0)
+#define CPU_LOCAL_USER_RSP 24       // SYSCALL entry: the user RSP until it is in the frame
+// kernel::TrapFrame: 15 general registers, vector, error code, then the CPU's
+// five quadwords (trap_frame.h). Offsets from the frame's start.
+#define TRAP_FRAME_BYTES (22 * 8)
+#define TRAP_FRAME_RIP (17 * 8)
+#define TRAP_FRAME_CS (18 * 8)
+#define TRAP_FRAME_RFLAGS (19 * 8)
+#define TRAP_FRAME_RSP (20 * 8)

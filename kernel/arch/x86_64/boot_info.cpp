@@ -32,6 +32,20 @@ const T* low_memory(u64 pa, u64 bytes) {
     return static_cast<const T*>(hal::phys_to_virt(PhysAddr{pa}));
 }
 
+// QEMU's -append, NUL-terminated at start.cmdline; cut at the BootInfo's size.
+void copy_command_line(const pvh::HvmStartInfo& start, hal::BootInfo& info) {
+    info.command_line[0] = '\0';
+    if (!start.cmdline) return;
+    const char* line = low_memory<char>(start.cmdline, 1);
+    u32 n = 0;
+    while (n + 1 < hal::BootInfo::kMaxCommandLine && line[n]) {
+        info.command_line[n] = line[n];
+        ++n;
+    }
+    info.command_line[n] = '\0';
+    if (line[n]) kprintf("x86 boot: the command line is cut at %u bytes\n", n);
+}
+
 }  // namespace
 
 PhysAddr image_phys_start() { return PhysAddr{image_phys(__image_start)}; }
@@ -60,8 +74,20 @@ void init_boot_info(const pvh::HvmStartInfo& start, const CpuFeatures& cpu) {
     if (start.module_count) {
         const auto* modules = low_memory<pvh::HvmModule>(start.module_list, u64{start.module_count} * sizeof(pvh::HvmModule));
         for (u32 i = 0; i < start.module_count; ++i)
-            map.paint(modules[i].address, modules[i].address + modules[i].size, MemoryKind::kReserved, false);
+            map.paint(align_down(modules[i].address, kPageSize), align_up(modules[i].address + modules[i].size, kPageSize),
+                      MemoryKind::kReserved, false);
+        // QEMU's -initrd is the one module PVH passes (hw/i386/x86.c): the
+        // initramfs. Its frames are reserved above, so the pmm never hands
+        // them out and the kernel may read the archive whenever it likes.
+        if (start.module_count > 1)
+            kprintf("x86 boot: %u PVH modules; the first is the initramfs, the others are ignored\n",
+                    start.module_count);
+        info.initrd_base = PhysAddr{modules[0].address};
+        info.initrd_size = modules[0].size;
+        kprintf("x86 boot: initramfs [%#llx, %#llx)\n", static_cast<unsigned long long>(modules[0].address),
+                static_cast<unsigned long long>(modules[0].address + modules[0].size));
     }
+    copy_command_line(start, info);
     if (const u32 dropped = map.export_to(info))
         kprintf("x86 boot: the %u highest memory regions are not used (BootInfo holds %u)\n", dropped,
                 hal::BootInfo::kMaxRegions);

@@ -3,13 +3,13 @@
 //
 // The memory map (memory_map.h): the firmware's E820 RAM and ACPI regions;
 // inside RAM, the first MiB (real-mode area, BIOS data, the start info itself),
-// the kernel image (its .bss holds the boot page tables and stacks) and any PVH
-// module (a future initrd) reserved. RAM beyond MAXPHYADDR or beyond what the
-// boot direct map covers (boot_page_tables.h) is left out with a note on the
-// console. One NUMA node (the ACPI SRAT is not read yet).
+// the kernel image (its .bss holds the boot page tables and stacks) and every
+// PVH module reserved. RAM beyond MAXPHYADDR or beyond what the boot direct map
+// covers (boot_page_tables.h) is left out with a note on the console. One NUMA
+// node (the ACPI SRAT is not read yet).
 //
-// CPUs: 1. Bringing up the others (ACPI MADT, INIT-SIPI-SIPI) is a later step
-// of issue 7, and until then start_secondary_cpus starts none.
+// The initramfs is the first PVH module (QEMU's -initrd), the command line
+// PVH's cmdline (QEMU's -append), copied. CPUs: the ACPI MADT's (smp.h).
 #pragma once
 
 #include "kernel/arch/x86_64/cpu_features.h"

@@ -9,6 +9,10 @@
 namespace kernel::x86 {
 
 namespace cr0 {
+inline constexpr u64 kMonitorCoprocessor = u64{1} << 1;  // MP: WAIT/FWAIT honour TS
+inline constexpr u64 kEmulation = u64{1} << 2;           // EM: x87/SSE instructions #UD/#NM when set
+inline constexpr u64 kTaskSwitched = u64{1} << 3;        // TS: the next x87/SSE instruction #NM
+inline constexpr u64 kNumericError = u64{1} << 5;        // NE: x87 errors as #MF, not IRQ 13
 inline constexpr u64 kWriteProtect = u64{1} << 16;  // WP: supervisor writes honour R/W (SDM 2.5)
 inline constexpr u64 kPaging = u64{1} << 31;
 }  // namespace cr0
@@ -16,10 +20,13 @@ inline constexpr u64 kPaging = u64{1} << 31;
 namespace cr4 {
 inline constexpr u64 kPae = u64{1} << 5;
 inline constexpr u64 kPge = u64{1} << 7;
+inline constexpr u64 kOsfxsr = u64{1} << 9;       // FXSAVE/FXRSTOR and SSE enabled (SDM 2.5, 13.1.3)
+inline constexpr u64 kOsxmmexcpt = u64{1} << 10;  // unmasked SIMD FP exceptions raise #XM
 inline constexpr u64 kLa57 = u64{1} << 12;
 inline constexpr u64 kPcide = u64{1} << 17;
 inline constexpr u64 kSmep = u64{1} << 20;
 inline constexpr u64 kSmap = u64{1} << 21;
+inline constexpr u64 kOsxsave = u64{1} << 18;     // XSAVE family and XGETBV/XSETBV enabled
 }  // namespace cr4
 
 namespace msr {
@@ -27,7 +34,13 @@ inline constexpr u32 kPat = 0x277;          // IA32_PAT (SDM 11.12.2)
 inline constexpr u32 kEfer = 0xC000'0080;   // IA32_EFER
 inline constexpr u64 kEferNxe = u64{1} << 11;
 inline constexpr u32 kApicBase = 0x1B;      // IA32_APIC_BASE (SDM 10.4.4)
+inline constexpr u64 kEferSce = u64{1} << 0;  // SYSCALL/SYSRET enabled
+inline constexpr u32 kStar = 0xC000'0081;         // IA32_STAR: SYSCALL/SYSRET selectors (SDM Vol. 2B)
+inline constexpr u32 kLstar = 0xC000'0082;        // IA32_LSTAR: 64-bit SYSCALL target
+inline constexpr u32 kFmask = 0xC000'0084;        // IA32_FMASK: RFLAGS bits SYSCALL clears
+inline constexpr u32 kFsBase = 0xC000'0100;       // IA32_FS_BASE
 inline constexpr u32 kGsBase = 0xC000'0101; // IA32_GS_BASE (SDM 3.4.4)
+inline constexpr u32 kKernelGsBase = 0xC000'0102; // IA32_KERNEL_GS_BASE: what SWAPGS exchanges with GS_BASE
 }  // namespace msr
 
 struct CpuidResult {
@@ -91,6 +104,11 @@ inline u64 read_rflags() {
     return v;
 }
 inline constexpr u64 kRflagsIf = u64{1} << 9;
+
+// XSETBV: XCR0 names the state components XSAVE/XRSTOR manage (SDM Vol. 1 13.3).
+inline void xsetbv(u32 index, u64 value) {
+    asm volatile("xsetbv" ::"c"(index), "a"(static_cast<u32>(value)), "d"(static_cast<u32>(value >> 32)) : "memory");
+}
 inline void disable_interrupts() { asm volatile("cli" ::: "memory"); }
 inline void enable_interrupts() { asm volatile("sti" ::: "memory"); }
 inline void halt() { asm volatile("hlt" ::: "memory"); }

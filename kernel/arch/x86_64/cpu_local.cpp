@@ -1,5 +1,6 @@
 #include "kernel/arch/x86_64/cpu_local.h"
 
+#include "kernel/arch/x86_64/context.h"
 #include "kernel/arch/x86_64/cpu.h"
 
 namespace kernel::x86 {
@@ -19,6 +20,8 @@ void install_cpu_local(u32 cpu, u32 apic_id) {
     area.self = &area;
     area.cpu = cpu;
     area.apic_id = apic_id;
+    area.kernel_stack = 0;
+    area.context = boot_context(cpu);
     write_msr(msr::kGsBase, reinterpret_cast<u64>(&area));
 }
 

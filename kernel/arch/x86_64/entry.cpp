@@ -1,10 +1,11 @@
 // The 64-bit C++ entry of the qemu build. boot.S calls it in the higher half,
 // on the boot stack, with the boot page tables (boot_page_tables.h); it
 // readies what the HAL needs, runs boot_main exactly as the sim build does, and
-// hands boot_main's status to QEMU through isa-debug-exit.
+// hands boot_main's status to QEMU through isa-debug-exit (qemu_exit.h).
 #include "kernel/arch/x86_64/boot_constants.h"
 #include "kernel/arch/x86_64/boot_info.h"
 #include "kernel/arch/x86_64/boot_page_tables.h"
+#include "kernel/arch/x86_64/clock.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/cpu_features.h"
 #include "kernel/arch/x86_64/cpu_local.h"
@@ -15,6 +16,8 @@
 #include "kernel/arch/x86_64/qemu_exit.h"
 #include "kernel/arch/x86_64/runtime.h"
 #include "kernel/arch/x86_64/serial.h"
+#include "kernel/arch/x86_64/syscall.h"
+#include "kernel/arch/x86_64/xstate.h"
 #include "kernel/hal/hal.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
@@ -87,6 +90,9 @@ extern "C" [[noreturn]] void x86_64_boot_entry(kernel::u32 start_info_pa) {
 
     const CpuFeatures cpu = detect_cpu_features();
     init_hal(cpu);
+    init_fpu();
+    init_syscall();
+    init_clock();
     const auto& start = *static_cast<const pvh::HvmStartInfo*>(hal::phys_to_virt(PhysAddr{start_info_pa}));
     init_boot_info(start, cpu);
     kprintf("x86 boot: PVH start info at %#x, kernel image [%#llx, %#llx) at %#llx, %u-level paging\n", start_info_pa,
@@ -97,5 +103,5 @@ extern "C" [[noreturn]] void x86_64_boot_entry(kernel::u32 start_info_pa) {
 
     const int status = boot_main();
     kprintf("x86 boot: boot_main returned %d\n", status);
-    qemu_exit(status == 0 ? QemuExit::kSuccess : QemuExit::kFailure);
+    qemu_exit_with(qemu_exit_value(status));
 }

@@ -1,14 +1,28 @@
-// What an exception does in the qemu build today: print everything a reader
-// needs to find the cause (vector, error code, RIP, CR2, the registers) and
-// panic. The kernel takes no exception on purpose yet; page faults on user
-// memory and the uaccess fixups come with the syscall path (issue 7).
+// Exceptions in the qemu build (interrupt_entry.S calls x86_exception_dispatch
+// with the TrapFrame):
+// - from user mode: kernel::on_exception, which resolves the fault or ends the
+//   process; on return the CPU resumes user mode from the frame;
+// - a kernel-mode #PF on a user address, when it comes from a uaccess copy
+//   (uaccess.S's exception table) or while a process's address space is
+//   loaded: kernel::on_exception too, which resolves it (demand paging), takes
+//   the copy's fixup (hal::uaccess_fixup), or panics naming the SMAP violation;
+// - anything else (a kernel bug, or the deliberate fault of simx.fault_test
+//   before any process exists): print everything a reader needs to find the
+//   cause (vector, error code, RIP, CR2, the registers) and panic.
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/interrupt_frame.h"
+#include "kernel/arch/x86_64/syscall.h"
+#include "kernel/arch/x86_64/uaccess.h"
+#include "kernel/hal/hal.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/panic.h"
+#include "kernel/mm/layout.h"
+#include "kernel/proc/process.h"
 
 namespace kernel::x86 {
 namespace {
+
+constexpr u8 kPageFault = 14;
 
 // Mnemonics of SDM Vol. 3A table 6-1.
 const char* exception_name(u64 vector) {
@@ -26,13 +40,7 @@ const char* exception_name(u64 vector) {
 
 unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
 
-}  // namespace
-}  // namespace kernel::x86
-
-extern "C" void x86_handle_exception(kernel::x86::InterruptFrame* f) {
-    using namespace kernel;
-    using namespace kernel::x86;
-    const u64 cr2 = read_cr2();  // before anything else can fault and replace it
+[[noreturn]] void report_and_panic(const TrapFrame* f, u64 cr2) {
     kprintf("x86 exception: vector %llu (%s), error code %#llx\n", ull(f->vector), exception_name(f->vector),
             ull(f->error_code));
     kprintf("  rip %#018llx  cs %#llx  rflags %#llx  rsp %#018llx  ss %#llx  cr2 %#018llx\n", ull(f->rip), ull(f->cs),
@@ -47,4 +55,32 @@ extern "C" void x86_handle_exception(kernel::x86::InterruptFrame* f) {
             ull(read_cr3()));
     panic("unhandled %s at rip %#llx (error code %#llx, cr2 %#llx)", exception_name(f->vector), ull(f->rip),
           ull(f->error_code), ull(cr2));
+}
+
+// A kernel-mode #PF the generic handler should see: on a user address, from a
+// copy routine or with a process's address space in CR3 (kernel/proc/trap.cpp
+// then names a SMAP violation or an access outside uaccess).
+bool kernel_fault_for_generic_handler(const TrapFrame& f, u64 cr2) {
+    if (f.vector != kPageFault || !layout().is_user(cr2)) return false;
+    return is_uaccess_instruction(f.rip) || current_process() != nullptr;
+}
+
+}  // namespace
+}  // namespace kernel::x86
+
+extern "C" void x86_exception_dispatch(kernel::TrapFrame* f) {
+    using namespace kernel;
+    using namespace kernel::x86;
+    const u64 cr2 = read_cr2();  // before anything else can fault and replace it
+    const u8 vector = static_cast<u8>(f->vector);
+    if (f->from_user()) {
+        on_exception(*f, vector, f->error_code, cr2);
+        prepare_user_return(*f);
+        return;
+    }
+    if (kernel_fault_for_generic_handler(*f, cr2)) {
+        on_exception(*f, vector, f->error_code, cr2);
+        return;
+    }
+    report_and_panic(f, cr2);
 }

@@ -97,4 +97,6 @@ void load_gdt_and_tss(u32 cpu) {
     asm volatile("ltr %w0" ::"r"(selector::kTss) : "memory");
 }
 
+void set_kernel_stack(u32 cpu, u64 top) { g_tss[cpu].rsp[0] = top; }
+
 }  // namespace kernel::x86

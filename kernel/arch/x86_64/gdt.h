@@ -8,7 +8,7 @@
 // arrive with a broken or half-switched kernel stack.
 //
 // The selectors follow SYSCALL/SYSRET's fixed order (SDM Vol. 2B SYSRET), so the
-// syscall step only has to program IA32_STAR: kernel code, kernel data (= +8),
+// syscall path (syscall.cpp) only has to program IA32_STAR: kernel code, kernel data (= +8),
 // then a base for SYSRET at 0x18 with user data at +8 and 64-bit user code at +16.
 #pragma once
 
@@ -32,5 +32,10 @@ inline constexpr u8 kIstMachineCheck = 3;
 // Loads CPU `cpu`'s own GDT and TSS (with its own IST stacks) and reloads
 // every segment register; %gs's base is zero afterwards (cpu_local.h).
 void load_gdt_and_tss(u32 cpu);
+
+// TSS.RSP0 of CPU `cpu`: the stack the CPU switches to on an interrupt or
+// exception from user mode (SDM 6.14.2). context.cpp keeps it at the running
+// context's kernel stack top.
+void set_kernel_stack(u32 cpu, u64 top);
 
 }  // namespace kernel::x86

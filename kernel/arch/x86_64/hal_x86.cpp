@@ -7,7 +7,9 @@
 #include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/qemu_exit.h"
 #include "kernel/arch/x86_64/serial.h"
+#include "kernel/arch/x86_64/uaccess.h"
 #include "kernel/hal/hal.h"
+#include "kernel/lib/format.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/layout.h"
@@ -79,10 +81,11 @@ void enable_paging_features(const PagingFeatures& f) {
         kernel::panic("enable_paging_features: %d-level paging asked, %d-level in force", f.la57 ? 5 : 4, la57 ? 5 : 4);
     if (f.pge) value |= cr4::kPge;
     if (f.smep) value |= cr4::kSmep;
-    // SMAP: from here the kernel may touch user pages only with RFLAGS.AC set
-    // (the uaccess calls, issue 5); it has no user pages yet.
+    // SMAP: from here the kernel may touch user pages only with RFLAGS.AC set,
+    // which the uaccess routines set around their copies (uaccess.h).
     if (f.smap) value |= cr4::kSmap;
     x86::write_cr4(value);
+    x86::set_uaccess_smap(f.smap);
     if (f.pcid) x86::write_cr4(value | cr4::kPcide);
 }
 
@@ -95,10 +98,59 @@ PhysAddr current_root() { return PhysAddr{x86::read_cr3() & kernel::Pte::kAddres
 void invlpg(VirtAddr va) { x86::invlpg(va.value); }
 void invpcid(InvpcidType type, u16 pcid, VirtAddr va) { x86::invpcid(static_cast<u64>(type), pcid, va.value); }
 
-// ---------------------------------------------------------------- console, time, randomness
+// ---------------------------------------------------------------- user mode
+
+// IA32_FS_BASE is the user's while the kernel runs too (the kernel never uses
+// FS). The user's GS base waits in IA32_KERNEL_GS_BASE while the kernel runs:
+// the SWAPGS before returning to user mode swaps it into IA32_GS_BASE
+// (cpu_local.h).
+void set_user_fs_base(u64 base) { x86::write_msr(x86::msr::kFsBase, base); }
+void set_user_gs_base(u64 base) { x86::write_msr(x86::msr::kKernelGsBase, base); }
+u64 user_fs_base() { return x86::read_msr(x86::msr::kFsBase); }
+u64 user_gs_base() { return x86::read_msr(x86::msr::kKernelGsBase); }
+
+// ---------------------------------------------------------------- console, terminal, time, randomness
 
 void console_write(const char* text, usize length) { x86::serial::write(text, length); }
+
+// The terminal is COM1 too: output and error streams both go to the serial line.
+void terminal_write(TerminalStream, const char* text, usize length) { x86::serial::write(text, length); }
+
+// A serial line cannot tell the end of input, so a read blocks until a byte
+// comes (never returns 0). It returns what has arrived once the first byte
+// is in, ending a line at '\n' as a terminal in canonical mode does; a CR
+// (what a terminal's Enter sends) reads as '\n' (termios ICRNL). No echo.
+usize terminal_read(char* buffer, usize length) {
+    if (length == 0) return 0;
+    usize n = 0;
+    do {
+        char c = x86::serial::read_byte();
+        if (c == '\r') c = '\n';
+        buffer[n++] = c;
+        if (c == '\n') break;
+    } while (n < length && x86::serial::can_read());
+    return n;
+}
+
 u64 cycles() { return x86::rdtsc(); }
+
+void cpuid(u32 leaf, u32 subleaf, u32 out[4]) {
+    const x86::CpuidResult r = x86::cpuid(leaf, subleaf);
+    out[0] = r.eax;
+    out[1] = r.ebx;
+    out[2] = r.ecx;
+    out[3] = r.edx;
+}
+
+// No stats registry in the qemu build: each counter is a line on the console,
+// "counter SCOPE NAME VALUE", for a script to collect.
+void publish_counter(const char* scope, const char* name, u64 value) {
+    kernel::kprintf("counter %s %s %llu\n", scope, name, static_cast<unsigned long long>(value));
+}
+
+// Nothing to do: real hardware keeps no per-process counters for the kernel
+// to switch (the sim build attributes modeled cycles and TLB events this way).
+void set_accounting(u32) {}
 
 // RDRAND when the CPU has it (retried: it may briefly have no value, SDM Vol. 1
 // 7.3.17.1), else xorshift64 seeded from the TSC, advanced with a CAS so CPUs

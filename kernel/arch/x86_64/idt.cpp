@@ -27,10 +27,18 @@ struct alignas(16) Idt {
 };
 Idt g_idt;
 
-Gate make_gate(u64 handler, u8 ist) {
-    return Gate{static_cast<u16>(handler), selector::kKernelCode, ist, kInterruptGate, static_cast<u16>(handler >> 16),
-                static_cast<u32>(handler >> 32), 0};
+constexpr u8 kUserGate = 0x60;       // DPL 3: INT3 and INTO from user code reach the gate
+
+Gate make_gate(u64 handler, u8 ist, u8 dpl_bits) {
+    return Gate{static_cast<u16>(handler), selector::kKernelCode, ist, static_cast<u8>(kInterruptGate | dpl_bits),
+                static_cast<u16>(handler >> 16), static_cast<u32>(handler >> 32), 0};
 }
+
+// #BP and #OF are raised by INT3 and INTO, which check the gate's DPL against
+// CPL (SDM 6.12.1.1): DPL 3 lets user code take them (SIGTRAP, SIGSEGV) as on
+// Linux, instead of a #GP. Every other gate stays DPL 0, so INT n cannot fake
+// a fault with a made-up error code.
+u8 dpl_for(unsigned vector) { return vector == 3 || vector == 4 ? kUserGate : 0; }
 
 u8 ist_for(unsigned vector) {
     switch (vector) {
@@ -44,7 +52,7 @@ u8 ist_for(unsigned vector) {
 }  // namespace
 
 void build_idt() {
-    for (unsigned v = 0; v < kExceptionVectors; ++v) g_idt.gates[v] = make_gate(x86_exception_stubs[v], ist_for(v));
+    for (unsigned v = 0; v < kExceptionVectors; ++v) g_idt.gates[v] = make_gate(x86_exception_stubs[v], ist_for(v), dpl_for(v));
 }
 
 void load_idt() {

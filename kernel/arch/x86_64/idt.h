@@ -1,6 +1,7 @@
 // The interrupt descriptor table (SDM Vol. 3A 6.10, 6.14.1): a gate per
 // exception vector, each an interrupt gate (IF cleared on entry) to its
-// interrupt_entry.S stub, DPL 0 so user code cannot raise them with INT n.
+// interrupt_entry.S stub, DPL 0 so user code cannot raise them with INT n
+// (but #BP and #OF, DPL 3, which INT3 and INTO raise on purpose).
 // #DF, NMI and #MC switch to their IST stacks (gdt.h). Vectors 32-255 stay
 // not present until the LAPIC step installs interrupt handlers.
 #pragma once

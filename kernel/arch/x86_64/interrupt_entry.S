@@ -1,13 +1,64 @@
-// Exception entry stubs (vectors 0-31): each makes the stack an InterruptFrame
-// (interrupt_frame.h) and calls x86_handle_exception(frame).
+// Every way into the kernel and back out to user mode: the exception stubs
+// (vectors 0-31), the SYSCALL entry, and hal::enter_user's first return to user
+// mode. Each entry makes the stack a kernel::TrapFrame (interrupt_frame.h) and
+// calls C++ (exception.cpp, syscall.cpp); the frame as the handler left it is
+// what the CPU returns to.
 //
-// The CPU pushes an error code for some vectors only (SDM 6.15, table 6-1: #DF,
-// #TS, #NP, #SS, #GP, #PF, #AC, #CP, #VC, #SX); the others push 0, so every frame
-// has the same shape. In 64-bit mode the CPU aligns RSP to 16 bytes before
-// pushing its 5 quadwords (SDM 6.14.2); with the 2 + 15 pushed here the frame is
-// 176 bytes, so the call below is made with RSP 16-byte aligned, as the ABI wants.
-// No SWAPGS yet: nothing runs in user mode and GS is unused (the syscall step
-// adds it).
+// Exceptions: the CPU pushes an error code for some vectors only (SDM 6.15,
+// table 6-1: #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP, #VC, #SX); the others push
+// 0, so every frame has the same shape. In 64-bit mode the CPU aligns RSP to
+// 16 bytes before pushing its 5 quadwords (SDM 6.14.2); with the 2 + 15 pushed
+// here the frame is 176 bytes, so the call below is made with RSP 16-byte
+// aligned, as the ABI wants. An entry from user mode (the saved CS has RPL 3)
+// arrives on the TSS's RSP0 stack, the running context's kernel stack top.
+//
+// GS: in the kernel IA32_GS_BASE points to the per-CPU area (cpu_local.h);
+// in user mode it holds the user's base and IA32_KERNEL_GS_BASE the area.
+// SWAPGS exchanges them (SDM Vol. 2B SWAPGS), so it runs first on every entry
+// from user mode and last before every return to it, and never for an entry
+// from kernel mode. NMI, #MC and #DF use the same rule: they could arrive
+// between a SWAPGS and the SYSRET/IRETQ after it, where the rule guesses wrong,
+// but all three end in a panic in this kernel anyway.
+//
+// Interrupts stay off in the kernel: the gates are interrupt gates (IF cleared)
+// and IA32_FMASK clears IF on SYSCALL; no device interrupts are enabled yet.
+#include "kernel/arch/x86_64/boot_constants.h"
+
+.macro PUSH_GENERAL_REGISTERS
+        pushq %rax
+        pushq %rbx
+        pushq %rcx
+        pushq %rdx
+        pushq %rsi
+        pushq %rdi
+        pushq %rbp
+        pushq %r8
+        pushq %r9
+        pushq %r10
+        pushq %r11
+        pushq %r12
+        pushq %r13
+        pushq %r14
+        pushq %r15
+.endm
+
+.macro POP_GENERAL_REGISTERS
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        popq %r11
+        popq %r10
+        popq %r9
+        popq %r8
+        popq %rbp
+        popq %rdi
+        popq %rsi
+        popq %rdx
+        popq %rcx
+        popq %rbx
+        popq %rax
+.endm
 
 .macro EXCEPTION_STUB vector
         .balign 16
@@ -25,41 +76,79 @@ exception_stub_\vector:
         .endr
 
 exception_common:
-        pushq %rax
-        pushq %rbx
-        pushq %rcx
-        pushq %rdx
-        pushq %rsi
-        pushq %rdi
-        pushq %rbp
-        pushq %r8
-        pushq %r9
-        pushq %r10
-        pushq %r11
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
+        // Vector at 0(%rsp), error code at 8, then RIP and CS.
+        testb $3, 24(%rsp)
+        jz 1f
+        swapgs
+1:      PUSH_GENERAL_REGISTERS
         movq %rsp, %rdi
         cld                              // the ABI's direction flag
-        call x86_handle_exception
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        popq %r11
-        popq %r10
-        popq %r9
-        popq %r8
-        popq %rbp
-        popq %rdi
-        popq %rsi
-        popq %rdx
-        popq %rcx
-        popq %rbx
-        popq %rax
+        call x86_exception_dispatch
+        // Fall through: return to the frame.
+
+// The frame at %rsp back to where its CS says (kernel or user mode).
+return_from_trap:
+        POP_GENERAL_REGISTERS
         addq $16, %rsp                   // vector and error code
-        iretq
+        testb $3, 8(%rsp)                // the CS IRETQ is about to load
+        jz 2f
+        swapgs
+2:      iretq
+
+// ---------------------------------------------------------------- SYSCALL
+// SYSCALL (SDM Vol. 2B): RIP -> RCX, RFLAGS -> R11, CS/SS from IA32_STAR,
+// RFLAGS &= ~IA32_FMASK (IF, DF, TF, AC, NT), RSP unchanged: still the user's,
+// so nothing may touch the stack before it is switched. The per-CPU area holds
+// the running context's kernel stack top; the user RSP waits in the area until
+// the frame takes it.
+        .balign 16
+        .globl x86_syscall_entry
+x86_syscall_entry:
+        swapgs
+        movq %rsp, %gs:CPU_LOCAL_USER_RSP
+        movq %gs:CPU_LOCAL_KERNEL_STACK, %rsp
+        pushq $USER_DATA_SELECTOR        // ss
+        pushq %gs:CPU_LOCAL_USER_RSP     // rsp
+        pushq %r11                       // rflags
+        pushq $USER_CODE_SELECTOR        // cs
+        pushq %rcx                       // rip
+        pushq $0                         // error code
+        pushq $0                         // vector: 0 for a system call, as the sim build
+        PUSH_GENERAL_REGISTERS
+        movq %rsp, %rdi
+        call x86_syscall_dispatch        // nonzero: the frame may return with SYSRET
+        testl %eax, %eax
+        jz return_from_trap
+        // SYSRET (SDM Vol. 2B): RIP <- RCX, RFLAGS <- R11, CS/SS from IA32_STAR.
+        // x86_syscall_dispatch checked that RCX = RIP and R11 = RFLAGS in the
+        // frame and that RIP is canonical: Intel CPUs raise the #GP of a
+        // non-canonical RCX in ring 0 on the user's stack and GS (Linux's
+        // CVE-2012-0217), so such frames take IRETQ (or never return at all).
+        POP_GENERAL_REGISTERS
+        movq 16(%rsp), %rcx              // rip (the vector and error code are at 0 and 8)
+        movq 32(%rsp), %r11              // rflags
+        movq 40(%rsp), %rsp              // the user's stack: nothing may use the kernel stack now
+        swapgs
+        sysretq
+
+// ---------------------------------------------------------------- enter_user
+// x86_enter_user(frame, stack_top): copies the frame to the top of the
+// running context's kernel stack, where every later entry from user mode
+// builds its own, and returns to user mode from it. The copy runs from the last
+// quadword down, as the frame may lie just below the top and overlap the copy
+// (process_main's frame is on this very stack).
+        .globl x86_enter_user
+x86_enter_user:
+        cli
+        leaq -TRAP_FRAME_BYTES(%rsi), %rax
+        movl $(TRAP_FRAME_BYTES / 8), %ecx
+3:      movq -8(%rdi,%rcx,8), %rdx
+        movq %rdx, -8(%rax,%rcx,8)
+        decl %ecx
+        jnz 3b
+        movq %rax, %rsp
+        xorl %ebp, %ebp
+        jmp return_from_trap
 
 // The stubs' addresses, for idt.cpp.
         .section .rodata

@@ -1,25 +1,23 @@
-// The frame interrupt_entry.S builds on every exception: the general registers
-// it saves, the vector and error code (0 for vectors without one), and what the
-// CPU pushed (SDM 6.14.2, figure 6-9). Lowest address first, as on the stack.
-//
-// It carries what the generic kernel::TrapFrame will (DESIGN.md "The HAL and the
-// trap ABI"); when that type lands with the syscall path, the stubs build it
-// and exceptions go to kernel::on_exception. Until then x86_handle_exception
-// reports and panics: this kernel takes no exception on purpose yet.
+// The frame interrupt_entry.S builds on every kernel entry (an exception, or
+// SYSCALL) is the generic kernel::TrapFrame (kernel/hal/trap_frame.h): the
+// general registers the stubs push, the vector and error code (0 for vectors
+// without one), and what the CPU pushed (SDM 6.14.2, figure 6-9), lowest
+// address first, as on the stack. The assembly names its offsets through
+// boot_constants.h; this header checks them.
 #pragma once
 
-#include "kernel/lib/types.h"
+#include "kernel/arch/x86_64/boot_constants.h"
+#include "kernel/hal/trap_frame.h"
 
 namespace kernel::x86 {
 
-struct InterruptFrame {
-    u64 r15, r14, r13, r12, r11, r10, r9, r8;
-    u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    u64 vector;
-    u64 error_code;
-    u64 rip, cs, rflags, rsp, ss;
-};
-static_assert(sizeof(InterruptFrame) == 22 * 8, "interrupt_entry.S pushes 17 quadwords, the CPU 5");
+static_assert(sizeof(TrapFrame) == TRAP_FRAME_BYTES, "interrupt_entry.S pushes 17 quadwords, the CPU 5");
+static_assert(__builtin_offsetof(TrapFrame, rip) == TRAP_FRAME_RIP);
+static_assert(__builtin_offsetof(TrapFrame, cs) == TRAP_FRAME_CS);
+static_assert(__builtin_offsetof(TrapFrame, rflags) == TRAP_FRAME_RFLAGS);
+static_assert(__builtin_offsetof(TrapFrame, rsp) == TRAP_FRAME_RSP);
+static_assert(kernel::selector::kUserCode == USER_CODE_SELECTOR && kernel::selector::kUserData == USER_DATA_SELECTOR);
+static_assert(sizeof(TrapFrame) % 16 == 0, "a frame at a 16-byte aligned stack top keeps calls aligned");
 
 inline constexpr unsigned kExceptionVectors = 32;
 

@@ -4,9 +4,9 @@
 
 namespace kernel::x86 {
 
-void qemu_exit(QemuExit code) {
+void qemu_exit_with(u32 value) {
     constexpr u16 kDebugExitPort = 0xf4;
-    out32(kDebugExitPort, static_cast<u32>(code));
+    out32(kDebugExitPort, value);
     disable_interrupts();
     for (;;) halt();  // NMIs and SMIs still wake HLT
 }

@@ -16,7 +16,8 @@ constexpr u16 kModemControl = 4;  // MCR
 constexpr u16 kLineStatus = 5;    // LSR
 constexpr u8 kLcrDlab = 0x80;
 constexpr u8 kLcr8N1 = 0x03;
-constexpr u8 kLsrTransmitEmpty = 0x20;  // THR empty: the next byte may be written
+constexpr u8 kLsrTransmitEmpty = 0x20;
+constexpr u8 kLsrDataReady = 0x01;      // RBR holds a received byte  // THR empty: the next byte may be written
 
 // The writer's CPU + 1, 0 when free. Not kernel::SpinLock: a fault inside a
 // write must still be able to print (the lock is then simply taken over), and
@@ -37,7 +38,12 @@ void init() {
     out8(kCom1 + kData, 1);  // divisor 1: 115200 baud
     out8(kCom1 + kInterrupts, 0);
     out8(kCom1 + kLineControl, kLcr8N1);
-    out8(kCom1 + kFifo, 0xc7);           // enable and clear FIFOs, 14-byte trigger
+    // FIFOs off, as at reset. Turning them on clears them (16550 FCR bit 0),
+    // dropping terminal input that came before the kernel, and gains nothing
+    // here: output waits for an empty transmitter byte by byte anyway, and
+    // QEMU hands the UART a received byte only when RBR is free, so polled
+    // input is never lost.
+    out8(kCom1 + kFifo, 0x00);
     out8(kCom1 + kModemControl, 0x03);   // DTR, RTS
 }
 
@@ -58,6 +64,13 @@ void write(const char* text, usize length) {
     }
     if (!nested) __atomic_store_n(&g_writer, 0u, __ATOMIC_RELEASE);
     hal::irq_restore(irq);
+}
+
+bool can_read() { return in8(kCom1 + kLineStatus) & kLsrDataReady; }
+
+char read_byte() {
+    while (!can_read()) pause();
+    return static_cast<char>(in8(kCom1 + kData));
 }
 
 }  // namespace kernel::x86::serial

@@ -8,10 +8,14 @@
 
 namespace kernel::x86::serial {
 
-// 115200 baud, 8N1, FIFOs on, UART interrupts off.
+// 115200 baud, 8N1, FIFOs off (serial.cpp says why), UART interrupts off.
 void init();
 // Writes `length` bytes. Safe from several CPUs (one writer at a time) and
 // from a fault or panic taken while this CPU was already writing.
 void write(const char* text, usize length);
+// Whether a received byte waits (LSR data ready), and the next one (blocks,
+// polling, until a byte comes).
+bool can_read();
+char read_byte();
 
 }  // namespace kernel::x86::serial

@@ -9,6 +9,8 @@
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/pit_delay.h"
+#include "kernel/arch/x86_64/syscall.h"
+#include "kernel/arch/x86_64/xstate.h"
 #include "kernel/hal/hal.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/panic.h"
@@ -93,6 +95,8 @@ extern "C" [[noreturn]] void x86_ap_entry(u32 cpu) {
     load_gdt_and_tss(cpu);
     install_cpu_local(cpu, g_apic_ids[cpu]);
     load_idt();
+    init_fpu();
+    init_syscall();
     void (*entry)(u32) = __atomic_load_n(&g_entry, __ATOMIC_ACQUIRE);
     __atomic_store_n(&g_started, cpu, __ATOMIC_RELEASE);
     entry(cpu);

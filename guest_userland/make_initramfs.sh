@@ -1,0 +1,31 @@
+#!/bin/sh
+# make_initramfs.sh STAGING OUTPUT PROGRAM...
+#
+# Builds the guest initramfs: a staging tree with /bin/<every program> and a few data
+# files under /data (read by the initramfs test), packed as a cpio "newc" archive.
+# The archive is deterministic: the file list is sorted, every mtime is 0, owners are
+# 0:0, modes are set explicitly (umask-independent) and inode/device numbers are
+# renumbered (--reproducible). The staging tree stays behind: the guest tests use its
+# /data as the host-side copy of what the guest sees.
+set -eu
+staging=$1
+out=$2
+shift 2
+
+rm -rf "$staging"
+mkdir -p "$staging/bin" "$staging/data/sub"
+for program in "$@"; do
+    cp "$program" "$staging/bin/"
+done
+printf 'hello from the initramfs\n' >"$staging/data/hello.txt"
+seq 0 999 >"$staging/data/numbers.txt"
+printf 'nested\n' >"$staging/data/sub/nested.txt"
+
+find "$staging" -type d -exec chmod 0755 {} +
+find "$staging/bin" -type f -exec chmod 0755 {} +
+find "$staging/data" -type f -exec chmod 0644 {} +
+find "$staging" -exec touch -h -d @0 {} +
+
+(cd "$staging" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort |
+    cpio -o -H newc --reproducible --owner 0:0 --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"

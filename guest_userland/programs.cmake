@@ -1,0 +1,149 @@
+# Guest programs (issue 5, item 8): ordinary Linux x86-64 programs built with musl,
+# each twice — static (musl-gcc -static) and static-PIE (linked by hand: Debian's
+# musl-gcc -static-pie yields a dynamic PIE, see /work/shared/NOTES.md) — into
+# ${SIMX_GUEST_BIN_DIR}/<name> and <name>-pie, and packed with a few data files into
+# the initramfs ${SIMX_GUEST_INITRAMFS}.
+#
+# tests/guest/guest.cmake turns every program into ctest tests (label "guest") that run
+# it on the host and under `simx run` and compare. To add a program: write
+# tests/<name>.c or workloads/<name>.c here and add one line to the list below.
+#
+# Exposed to the rest of the build (cache variables, visible everywhere):
+#   SIMX_GUEST_BIN_DIR      folder of the built programs
+#   SIMX_GUEST_ROOT_DIR     the initramfs staging tree (its data/ is the host copy of /data)
+#   SIMX_GUEST_INITRAMFS    the cpio archive
+#   SIMX_GUEST_TESTS        names of the test programs (print PASS/FAIL lines)
+#   SIMX_GUEST_WORKLOADS    names of the workloads (print a checksum)
+#   SIMX_GUEST_PROGRAMS     both lists
+#   SIMX_GUEST_<name>_ARGS / _EXPECT / _STDIN / _KIND   how the tests run <name>
+# and the target `guest_userland`, which builds all of it (part of ALL).
+
+find_program(SIMX_MUSL_GCC musl-gcc REQUIRED)
+find_program(SIMX_HOST_GCC gcc REQUIRED)
+find_program(SIMX_CPIO cpio REQUIRED)
+execute_process(COMMAND ${SIMX_HOST_GCC} -print-libgcc-file-name
+  OUTPUT_VARIABLE _simx_guest_libgcc OUTPUT_STRIP_TRAILING_WHITESPACE)
+get_filename_component(_simx_guest_gcc_dir ${_simx_guest_libgcc} DIRECTORY)
+set(_simx_guest_musl_dir /usr/lib/x86_64-linux-musl)
+
+set(SIMX_GUEST_BIN_DIR ${CMAKE_BINARY_DIR}/guest_userland/bin CACHE INTERNAL "guest programs")
+set(SIMX_GUEST_ROOT_DIR ${CMAKE_BINARY_DIR}/guest_userland/root CACHE INTERNAL "initramfs staging tree")
+set(SIMX_GUEST_INITRAMFS ${CMAKE_BINARY_DIR}/guest_userland/initramfs.cpio CACHE INTERNAL "guest initramfs")
+set(SIMX_GUEST_TESTS "" CACHE INTERNAL "guest test programs")
+set(SIMX_GUEST_WORKLOADS "" CACHE INTERNAL "guest workloads")
+set(SIMX_GUEST_PROGRAMS "" CACHE INTERNAL "all guest programs")
+set(_simx_guest_outputs "" CACHE INTERNAL "")
+
+set(_simx_guest_cflags -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter)
+if(SIMX_WERROR)
+  list(APPEND _simx_guest_cflags -Werror)
+endif()
+
+# simx_guest_executable(NAME SOURCE DEPENDS...): NAME (static) and NAME-pie (static-PIE).
+function(simx_guest_executable name source)
+  set(out ${SIMX_GUEST_BIN_DIR}/${name})
+  set(obj ${CMAKE_BINARY_DIR}/guest_userland/obj/${name}-pie.o)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${SIMX_GUEST_BIN_DIR}
+    COMMAND ${SIMX_MUSL_GCC} -static ${_simx_guest_cflags} -o ${out} ${source}
+    DEPENDS ${source} ${ARGN}
+    COMMENT "musl-gcc -static guest ${name}" VERBATIM)
+  add_custom_command(OUTPUT ${out}-pie
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${SIMX_GUEST_BIN_DIR} ${CMAKE_BINARY_DIR}/guest_userland/obj
+    COMMAND ${SIMX_HOST_GCC} -fPIE ${_simx_guest_cflags} -nostdinc -isystem /usr/include/x86_64-linux-musl
+            -isystem ${_simx_guest_gcc_dir}/include -c ${source} -o ${obj}
+    COMMAND ${SIMX_HOST_GCC} -static-pie -nostdlib -nostartfiles -o ${out}-pie
+            ${_simx_guest_musl_dir}/rcrt1.o ${_simx_guest_musl_dir}/crti.o ${_simx_guest_gcc_dir}/crtbeginS.o
+            ${obj} -L${_simx_guest_musl_dir} -lc ${_simx_guest_libgcc} ${_simx_guest_gcc_dir}/crtendS.o
+            ${_simx_guest_musl_dir}/crtn.o
+    DEPENDS ${source} ${ARGN}
+    COMMENT "static-PIE guest ${name}-pie (musl, linked by hand)" VERBATIM)
+  set(_simx_guest_outputs ${_simx_guest_outputs} ${out} ${out}-pie CACHE INTERNAL "")
+endfunction()
+
+# simx_guest_program(TEST|WORKLOAD NAME [SOURCE S] [EXPECT STATUS] [STDIN FILE] [ARGS ARG...])
+#   TEST      tests/NAME.c: prints PASS/FAIL lines, must print a PASS and no FAIL
+#   WORKLOAD  workloads/NAME.c: prints a checksum
+#   PROBE     tests/NAME.c: for tests that run it under simx only (its output
+#             depends on the machine's configuration, so the host is no oracle)
+#   SOURCE    build NAME from S.c instead (one source run in several ways)
+#   EXPECT    the exit status both runs must give (default 0; 128+N for signal N)
+#   STDIN     file fed to standard input (default /dev/null)
+#   ARGS      arguments; "@DATA@" stands for the initramfs /data (its staging copy on
+#             the host)
+function(simx_guest_program kind name)
+  cmake_parse_arguments(G "" "SOURCE;EXPECT;STDIN" "ARGS" ${ARGN})
+  if(NOT DEFINED G_SOURCE)
+    set(G_SOURCE ${name})
+  endif()
+  if(kind STREQUAL "TEST")
+    set(dir ${CMAKE_CURRENT_SOURCE_DIR}/tests)
+    set(header ${dir}/guest_test.h)
+    set(SIMX_GUEST_TESTS ${SIMX_GUEST_TESTS} ${name} CACHE INTERNAL "")
+  elseif(kind STREQUAL "PROBE")
+    set(dir ${CMAKE_CURRENT_SOURCE_DIR}/tests)
+    set(header ${dir}/guest_test.h)
+  elseif(kind STREQUAL "WORKLOAD")
+    set(dir ${CMAKE_CURRENT_SOURCE_DIR}/workloads)
+    set(header ${dir}/workload.h)
+    set(SIMX_GUEST_WORKLOADS ${SIMX_GUEST_WORKLOADS} ${name} CACHE INTERNAL "")
+  else()
+    message(FATAL_ERROR "simx_guest_program: kind must be TEST, WORKLOAD or PROBE, not '${kind}'")
+  endif()
+  if(NOT DEFINED G_EXPECT)
+    set(G_EXPECT 0)
+  endif()
+  if(NOT DEFINED G_STDIN)
+    set(G_STDIN /dev/null)
+  endif()
+  simx_guest_executable(${name} ${dir}/${G_SOURCE}.c ${header})
+  set(SIMX_GUEST_PROGRAMS ${SIMX_GUEST_PROGRAMS} ${name} CACHE INTERNAL "")
+  set(SIMX_GUEST_${name}_KIND ${kind} CACHE INTERNAL "")
+  set(SIMX_GUEST_${name}_EXPECT ${G_EXPECT} CACHE INTERNAL "")
+  set(SIMX_GUEST_${name}_STDIN ${G_STDIN} CACHE INTERNAL "")
+  set(SIMX_GUEST_${name}_ARGS "${G_ARGS}" CACHE INTERNAL "")
+endfunction()
+
+# The programs. One line each; the arguments keep every run short under the simulator.
+#                  kind     name         how it runs
+simx_guest_program(TEST     hello        ARGS one "two words" three)
+simx_guest_program(TEST     exit_status  EXPECT 3)
+simx_guest_program(TEST     segv         EXPECT 139)
+simx_guest_program(TEST     segv_rodata  EXPECT 139 SOURCE segv ARGS rodata)
+simx_guest_program(TEST     segv_null    EXPECT 139 SOURCE segv ARGS null)
+simx_guest_program(TEST     segv_noexec  EXPECT 139 SOURCE segv ARGS noexec)
+simx_guest_program(TEST     trap_ud      EXPECT 132 SOURCE traps ARGS ud)
+simx_guest_program(TEST     trap_de      EXPECT 136 SOURCE traps ARGS de)
+simx_guest_program(TEST     trap_int3    EXPECT 133 SOURCE traps ARGS int3)
+simx_guest_program(TEST     trap_hlt     EXPECT 139 SOURCE traps ARGS hlt)
+simx_guest_program(TEST     trap_gp      EXPECT 139 SOURCE traps ARGS gp)
+simx_guest_program(TEST     mem)
+simx_guest_program(PROBE    write_execute)
+simx_guest_program(TEST     pages        ARGS 2048)
+simx_guest_program(TEST     stack        ARGS 4096)
+simx_guest_program(TEST     files)
+simx_guest_program(TEST     uaccess)
+simx_guest_program(TEST     stdin_sum    STDIN ${CMAKE_CURRENT_SOURCE_DIR}/tests/stdin_input.txt ARGS 120)
+simx_guest_program(TEST     stdin_stdio  STDIN ${CMAKE_CURRENT_SOURCE_DIR}/tests/stdin_input.txt SOURCE stdin_sum
+                   ARGS 120 stdio)
+simx_guest_program(TEST     output)
+simx_guest_program(TEST     time)
+simx_guest_program(TEST     random)
+simx_guest_program(TEST     sysinfo)
+simx_guest_program(TEST     auxv)
+simx_guest_program(TEST     float)
+simx_guest_program(TEST     strings)
+simx_guest_program(TEST     initramfs    ARGS @DATA@)
+simx_guest_program(WORKLOAD chase        ARGS 4 200000)
+simx_guest_program(WORKLOAD gups         ARGS 4 100000)
+simx_guest_program(WORKLOAD stream       ARGS 2 2)
+simx_guest_program(WORKLOAD mmap_churn   ARGS 200 64)
+simx_guest_program(WORKLOAD syscalls     ARGS 2000)
+
+# The initramfs: /bin/<every program> and /data, rebuilt when a program changes.
+add_custom_command(OUTPUT ${SIMX_GUEST_INITRAMFS}
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_initramfs.sh ${SIMX_GUEST_ROOT_DIR} ${SIMX_GUEST_INITRAMFS}
+          ${_simx_guest_outputs}
+  DEPENDS ${_simx_guest_outputs} ${CMAKE_CURRENT_SOURCE_DIR}/make_initramfs.sh
+  COMMENT "guest initramfs (cpio newc)" VERBATIM)
+add_custom_target(guest_userland ALL DEPENDS ${_simx_guest_outputs} ${SIMX_GUEST_INITRAMFS})

@@ -1,0 +1,31 @@
+// Process syscalls: exit, identity, uname, arch_prctl, set_tid_address,
+// sched_yield, getrandom, and the SMAP test syscall.
+#pragma once
+
+#include "kernel/sys/syscall.h"
+
+namespace kernel {
+
+// A syscall number Linux does not use (far above its table), answered only
+// when the command line has "test_syscalls": the kernel reads a byte through
+// the user pointer in arg 0 *outside* uaccess, which SMAP must catch.
+inline constexpr u32 kSysSmapProbe = 0x51a7;
+
+i64 sys_exit(const SyscallArgs& a);
+i64 sys_exit_group(const SyscallArgs& a);
+i64 sys_getpid(const SyscallArgs& a);
+i64 sys_gettid(const SyscallArgs& a);
+i64 sys_getppid(const SyscallArgs& a);
+i64 sys_getuid(const SyscallArgs& a);
+i64 sys_uname(const SyscallArgs& a);
+i64 sys_arch_prctl(const SyscallArgs& a);
+i64 sys_set_tid_address(const SyscallArgs& a);
+i64 sys_sched_yield(const SyscallArgs& a);
+i64 sys_getrandom(const SyscallArgs& a);
+i64 sys_smap_probe(const SyscallArgs& a);
+
+// Enables kSysSmapProbe (from the command line); until then it is ENOSYS.
+void enable_test_syscalls();
+bool test_syscalls_enabled();
+
+}  // namespace kernel

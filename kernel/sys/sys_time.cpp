@@ -1,0 +1,146 @@
+#include "kernel/sys/sys_time.h"
+
+#include "kernel/hal/hal.h"
+#include "kernel/lib/errno.h"
+#include "kernel/mm/uaccess.h"
+#include "kernel/proc/process.h"
+
+namespace kernel {
+namespace {
+
+// Clock ids (include/uapi/linux/time.h).
+constexpr i64 kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2, kClockThreadCputime = 3,
+              kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5, kClockMonotonicCoarse = 6, kClockBoottime = 7;
+constexpr u64 kTimerAbstime = 1;
+constexpr u64 kNsPerSecond = 1'000'000'000;
+
+struct Timespec {
+    i64 tv_sec;
+    i64 tv_nsec;
+};
+struct Timeval {
+    i64 tv_sec;
+    i64 tv_usec;
+};
+
+// Conversions through kHz, split into quotient and remainder so no product
+// exceeds 64 bits (the freestanding build has no 128-bit division) for any
+// clock up to 100 GHz.
+u64 clock_khz() {
+    const u64 khz = hal::cycles_per_second() / 1000;
+    return khz ? khz : 1;
+}
+
+u64 cycles_to_ns(u64 cycles) {
+    const u64 khz = clock_khz();
+    return cycles / khz * 1'000'000 + cycles % khz * 1'000'000 / khz;
+}
+
+u64 ns_to_cycles(u64 ns) {
+    const u64 khz = clock_khz();
+    const u64 whole_ms = ns / 1'000'000;
+    if (whole_ms > ~u64{0} / khz / 2) return ~u64{0} / 2;  // centuries: saturate
+    return whole_ms * khz + (ns % 1'000'000 * khz + 999'999) / 1'000'000;
+}
+
+u64 realtime_ns() { return hal::boot_epoch_seconds() * kNsPerSecond + monotonic_ns(); }
+
+// The time of a clock in ns, or false for a clock id Linux does not have.
+bool clock_now(i64 clock, u64* ns) {
+    switch (clock) {
+        case kClockRealtime:
+        case kClockRealtimeCoarse: *ns = realtime_ns(); return true;
+        case kClockMonotonic:
+        case kClockMonotonicRaw:
+        case kClockMonotonicCoarse:
+        case kClockBoottime: *ns = monotonic_ns(); return true;
+        case kClockProcessCputime:
+        case kClockThreadCputime: {
+            // The process has had the CPU since it started: one thread, no
+            // other work on its CPU.
+            const Process* p = current_process();
+            *ns = cycles_to_ns(hal::cycles() - (p ? p->start_cycles : 0));
+            return true;
+        }
+        default: return false;
+    }
+}
+
+Timespec to_timespec(u64 ns) { return {static_cast<i64>(ns / kNsPerSecond), static_cast<i64>(ns % kNsPerSecond)}; }
+
+// Reads and checks a sleep request: -EFAULT / -EINVAL, or 0 with *ns set.
+i64 read_request(u64 user, u64* ns) {
+    Timespec t;
+    if (get_user(t, user) != 0) return -linux::kEfault;
+    if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= static_cast<i64>(kNsPerSecond)) return -linux::kEinval;
+    const u64 max_seconds = ~u64{0} / kNsPerSecond - 1;
+    const u64 seconds = static_cast<u64>(t.tv_sec) > max_seconds ? max_seconds : static_cast<u64>(t.tv_sec);
+    *ns = seconds * kNsPerSecond + static_cast<u64>(t.tv_nsec);
+    return 0;
+}
+
+void sleep_ns(u64 ns) {
+    if (ns) hal::cpu_idle(ns_to_cycles(ns));
+}
+
+}  // namespace
+
+u64 monotonic_ns() { return cycles_to_ns(hal::cycles()); }
+
+i64 sys_clock_gettime(const SyscallArgs& a) {
+    u64 ns;
+    if (!clock_now(static_cast<i64>(a.arg[0]), &ns)) return -linux::kEinval;
+    const Timespec t = to_timespec(ns);
+    return put_user(a.arg[1], t);
+}
+
+i64 sys_clock_getres(const SyscallArgs& a) {
+    u64 ns;
+    if (!clock_now(static_cast<i64>(a.arg[0]), &ns)) return -linux::kEinval;
+    if (!a.arg[1]) return 0;
+    const Timespec res{0, 1};
+    return put_user(a.arg[1], res);
+}
+
+i64 sys_gettimeofday(const SyscallArgs& a) {
+    if (a.arg[0]) {
+        const u64 ns = realtime_ns();
+        const Timeval tv{static_cast<i64>(ns / kNsPerSecond), static_cast<i64>(ns % kNsPerSecond / 1000)};
+        if (put_user(a.arg[0], tv) != 0) return -linux::kEfault;
+    }
+    if (a.arg[1]) {
+        const i32 tz[2] = {0, 0};  // struct timezone: UTC, no DST
+        if (copy_to_user(a.arg[1], tz, sizeof tz) != 0) return -linux::kEfault;
+    }
+    return 0;
+}
+
+i64 sys_time(const SyscallArgs& a) {
+    const i64 seconds = static_cast<i64>(realtime_ns() / kNsPerSecond);
+    if (a.arg[0] && put_user(a.arg[0], seconds) != 0) return -linux::kEfault;
+    return seconds;
+}
+
+i64 sys_nanosleep(const SyscallArgs& a) {
+    u64 ns;
+    if (const i64 r = read_request(a.arg[0], &ns); r != 0) return r;
+    sleep_ns(ns);
+    // Nothing interrupts a sleep yet, so the remainder (if asked) is not written.
+    return 0;
+}
+
+i64 sys_clock_nanosleep(const SyscallArgs& a) {
+    const i64 clock = static_cast<i64>(a.arg[0]);
+    const u64 flags = a.arg[1];
+    u64 now;
+    if (!clock_now(clock, &now)) return -linux::kEinval;
+    if (clock == kClockThreadCputime) return -linux::kEinval;
+    if (flags & ~kTimerAbstime) return -linux::kEinval;
+    u64 ns;
+    if (const i64 r = read_request(a.arg[2], &ns); r != 0) return r;
+    if (flags & kTimerAbstime) sleep_ns(ns > now ? ns - now : 0);
+    else sleep_ns(ns);
+    return 0;
+}
+
+}  // namespace kernel
