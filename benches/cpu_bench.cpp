@@ -10,6 +10,9 @@
 //   BM_SseStrlen    PCMPEQB/PMOVMSKB over a 64 KiB string (glibc's SSE2 strlen)
 //
 // "insn/s" is the interpreted rate; "sim_CPI" the modeled cycles per instruction.
+// Each runs with the translation fast path on (/fast_path:1, the default) and
+// off (/fast_path:0); the modeled counters are the same either way
+// (tests/cpu/fast_path_test.cpp), only the host time differs.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -35,9 +38,10 @@ constexpr uint64_t kStack = 0x0000'7FFF'F000'0000;
 // A one-CPU Skylake-client machine (default config: full TLB, PSC and cache
 // model) with one code page, 64 MiB of data and a stack page mapped.
 struct Bench {
-    explicit Bench(const std::vector<uint8_t>& code) {
+    Bench(bool fast_path, const std::vector<uint8_t>& code) {
         MachineConfig config;
         config.cpus = 1;
+        config.cpu.fast_path = fast_path;
         config.memory.node_bytes = {uint64_t{256} << 20};
         machine = std::make_unique<Machine>(config);
         frames = std::make_unique<FrameAllocator>(machine->memory(), PhysAddr{1 << 20}, PhysAddr{uint64_t{256} << 20});
@@ -82,7 +86,7 @@ struct Bench {
 };
 
 void BM_ComputeLoop(benchmark::State& st) {
-    Bench b({
+    Bench b(st.range(0) != 0, {
         0x48, 0x01, 0xD8,              // loop: add rax, rbx
         0x48, 0x31, 0xC1,              //       xor rcx, rax
         0x48, 0x0F, 0xAF, 0xD1,        //       imul rdx, rcx
@@ -96,10 +100,10 @@ void BM_ComputeLoop(benchmark::State& st) {
     b.state.gpr[kRbx] = 0x9E37'79B9'7F4A'7C15;
     b.run(st);
 }
-BENCHMARK(BM_ComputeLoop)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ComputeLoop)->ArgName("fast_path")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_MemoryLoop(benchmark::State& st) {
-    Bench b({
+    Bench b(st.range(0) != 0, {
         0x48, 0x8B, 0x04, 0x0B,                    // loop: mov rax, [rbx+rcx]
         0x48, 0x01, 0xC2,                          //       add rdx, rax
         0x48, 0x81, 0xC1, 0x40, 0x10, 0x00, 0x00,  //       add rcx, 4160 (a page and a line)
@@ -110,10 +114,10 @@ void BM_MemoryLoop(benchmark::State& st) {
     b.state.gpr[kRsi] = kDataBytes - 1;
     b.run(st);
 }
-BENCHMARK(BM_MemoryLoop)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MemoryLoop)->ArgName("fast_path")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_Memcpy(benchmark::State& st) {
-    Bench b({
+    Bench b(st.range(0) != 0, {
         0x48, 0x89, 0xDE,                          // loop: mov rsi, rbx
         0x48, 0x8D, 0xBB, 0x00, 0x00, 0x08, 0x00,  //       lea rdi, [rbx+0x80000]
         0xB9, 0x00, 0x10, 0x00, 0x00,              //       mov ecx, 4096
@@ -127,10 +131,10 @@ void BM_Memcpy(benchmark::State& st) {
     st.counters["bytes/s"] = benchmark::Counter(static_cast<double>(st.iterations()) * 100'000 / 6 * 4096,
                                                 benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Memcpy)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Memcpy)->ArgName("fast_path")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_Strlen(benchmark::State& st) {
-    Bench b({
+    Bench b(st.range(0) != 0, {
         0x48, 0x89, 0xDF,              // outer: mov rdi, rbx
         0x8A, 0x07,                    // inner: mov al, [rdi]
         0x48, 0xFF, 0xC7,              //        inc rdi
@@ -147,10 +151,10 @@ void BM_Strlen(benchmark::State& st) {
     b.state.gpr[kRbx] = kData;
     b.run(st);
 }
-BENCHMARK(BM_Strlen)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Strlen)->ArgName("fast_path")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_SseMemcpy(benchmark::State& st) {
-    Bench b({
+    Bench b(st.range(0) != 0, {
         0x66, 0x0F, 0x6F, 0x06,                          // loop: movdqa xmm0, [rsi]
         0x66, 0x0F, 0x7F, 0x86, 0x00, 0x00, 0x08, 0x00,  //       movdqa [rsi+0x80000], xmm0
         0x48, 0x83, 0xC6, 0x10,                          //       add rsi, 16
@@ -163,10 +167,10 @@ void BM_SseMemcpy(benchmark::State& st) {
     st.counters["bytes/s"] = benchmark::Counter(static_cast<double>(st.iterations()) * 1'000'000 / 5 * 16,
                                                 benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_SseMemcpy)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SseMemcpy)->ArgName("fast_path")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_SseStrlen(benchmark::State& st) {
-    Bench b({
+    Bench b(st.range(0) != 0, {
         0x48, 0x89, 0xDF,              // outer: mov rdi, rbx
         0x66, 0x0F, 0xEF, 0xC0,        //        pxor xmm0, xmm0
         0x66, 0x0F, 0x6F, 0x0F,        // inner: movdqa xmm1, [rdi]
@@ -184,6 +188,6 @@ void BM_SseStrlen(benchmark::State& st) {
     b.state.gpr[kRbx] = kData;
     b.run(st);
 }
-BENCHMARK(BM_SseStrlen)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SseStrlen)->ArgName("fast_path")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -42,7 +42,7 @@ std::string describe(const Exit& e) {
 
 Core::Core(const CpuConfig& config, uint32_t cpu, Mmu& mmu, PhysicalMemory& memory, CodeCache& code,
            const CpuidModel& cpuid)
-    : cpu_(cpu), mmu_(mmu), mem_(memory), code_(code), cpuid_(cpuid) {
+    : cpu_(cpu), mmu_(mmu), mem_(memory), code_(code), cpuid_(cpuid), utlb_(config.fast_path) {
     auto set = [&](InsnClass c, uint32_t cycles) { class_cost_[static_cast<unsigned>(c)] = cycles; };
     set(InsnClass::kInternal, 0);
     set(InsnClass::kAlu, config.alu);
@@ -75,10 +75,10 @@ uint64_t Core::ea_modified(const Insn& i, uint64_t a) const {
 MemRef Core::translate_split(uint64_t va, unsigned size, AccessType type, bool stack) {
     ++counters.split_accesses;
     const uint32_t first = static_cast<uint32_t>(4096 - (va & 0xFFF));
-    const Access access{type, Privilege::kUser, flag(rflags::kAC)};
-    const Translation t1 = mmu_.translate(VirtAddr{va}, access);
+    const bool ac = flag(rflags::kAC);
+    const Translation t1 = utlb_.translate(mmu_, va, type, ac);
     if (!t1.ok()) raise_translation(t1, stack);
-    const Translation t2 = mmu_.translate(VirtAddr{va + first}, access);
+    const Translation t2 = utlb_.translate(mmu_, va + first, type, ac);
     if (!t2.ok()) {
         counters.translation_cycles += t1.cycles;
         counters.cycles += t1.cycles;
@@ -108,7 +108,7 @@ void Core::code_written(const MemRef& m) {
 }
 
 const Insn* Core::fetch_new_page(uint64_t target) {
-    const Translation t = mmu_.translate(VirtAddr{target}, Access{AccessType::kFetch, Privilege::kUser, false});
+    const Translation t = utlb_.translate<AccessType::kFetch>(mmu_, target, false);
     ++counters.fetch_translations;
     if (!t.ok()) raise_translation(t, false);
     counters.translation_cycles += t.cycles;
@@ -122,7 +122,7 @@ const Insn* Core::fetch_new_page(uint64_t target) {
 
 const Insn* Core::fetch_crossing() {
     const uint64_t next_va = page_va_ + 4096;
-    const Translation t = mmu_.translate(VirtAddr{next_va}, Access{AccessType::kFetch, Privilege::kUser, false});
+    const Translation t = utlb_.translate<AccessType::kFetch>(mmu_, next_va, false);
     ++counters.fetch_translations;
     if (!t.ok()) raise_translation(t, false);
     counters.translation_cycles += t.cycles;

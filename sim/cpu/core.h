@@ -23,6 +23,7 @@
 #include "sim/cpu/exit.h"
 #include "sim/cpu/flags.h"
 #include "sim/cpu/insn.h"
+#include "sim/cpu/micro_tlb.h"
 #include "sim/machine/config.h"
 #include "sim/machine/phys_mem.h"
 #include "sim/mmu/mmu.h"
@@ -119,7 +120,7 @@ public:
     template <AccessType T>
     MemRef translate_data(uint64_t va, unsigned size, bool stack) {
         if ((va & 0xFFF) + size <= 4096) [[likely]] {
-            const Translation t = mmu_.translate(VirtAddr{va}, Access{T, Privilege::kUser, flag(rflags::kAC)});
+            const Translation t = utlb_.translate<T>(mmu_, va, flag(rflags::kAC));
             if (!t.ok()) [[unlikely]] raise_translation(t, stack);
             charge(t, size);
             return MemRef{mem_.host_view(t.pa, size), nullptr, size, t.pa.value >> 12, 0};
@@ -258,6 +259,8 @@ public:
     uint64_t class_cost(InsnClass c) const { return class_cost_[static_cast<unsigned>(c)]; }
     uint32_t cpu_index() const { return cpu_; }
     Mmu& mmu() { return mmu_; }
+    MicroTlb& micro_tlb() { return utlb_; }
+    const MicroTlb& micro_tlb() const { return utlb_; }
     PhysicalMemory& memory() { return mem_; }
     CodeCache& code() { return code_; }
     const CpuidModel& cpuid() const { return cpuid_; }
@@ -285,6 +288,9 @@ private:
     PhysicalMemory& mem_;
     CodeCache& code_;
     const CpuidModel& cpuid_;
+    // Every translation of this CPU's accesses goes through it (data, split,
+    // fetch), so replays happen exactly where translate() calls would.
+    MicroTlb utlb_;
     static constexpr uint64_t kNoPage = 0x8000'0000'0000'0000ull;
     CodePage* page_ = nullptr;
     uint64_t page_va_ = kNoPage;

@@ -63,7 +63,10 @@ CpuidResult CpuidModel::query(uint32_t leaf, uint32_t subleaf) const {
             break;
         case 7:
             if (subleaf == 0) {
-                r.ebx = bit(7) /* SMEP */ | bit(20) /* SMAP */ | (mmu_.pcid_supported ? bit(10) /* INVPCID */ : 0);
+                // FDP_EXCPTN_ONLY and the FCS/FDS deprecation: the x87
+                // pointers behave as x87_pointers.h says (Skylake reports both).
+                r.ebx = bit(7) /* SMEP */ | bit(20) /* SMAP */ | (mmu_.pcid_supported ? bit(10) /* INVPCID */ : 0) |
+                        bit(6) /* FDP_EXCPTN_ONLY */ | bit(13) /* FCS/FDS deprecated */;
                 r.ecx = mmu_.la57_supported ? cpuid_bits::kLeaf7EcxLa57 : 0;
             }
             break;

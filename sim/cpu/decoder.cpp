@@ -78,6 +78,7 @@ bool make_view(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
     v.opsize = static_cast<uint8_t>(zi.operand_width / 8);
     v.addrsize = static_cast<uint8_t>(zi.address_width / 8);
     v.opcode = zi.opcode;
+    v.modrm = static_cast<uint8_t>((zi.raw.modrm.mod << 6) | (zi.raw.modrm.reg << 3) | zi.raw.modrm.rm);
     v.lock = zi.attributes & ZYDIS_ATTRIB_HAS_LOCK;
     v.rep = zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE);
     v.repne = zi.attributes & ZYDIS_ATTRIB_HAS_REPNE;
@@ -95,6 +96,10 @@ bool make_view(const ZydisDecodedInstruction& zi, const ZydisDecodedOperand* ops
                 if (op.reg.value >= ZYDIS_REGISTER_ST0 && op.reg.value <= ZYDIS_REGISTER_ST7) {
                     o.st = true;
                     o.reg = static_cast<uint8_t>(op.reg.value - ZYDIS_REGISTER_ST0);
+                }
+                if (op.reg.value >= ZYDIS_REGISTER_MM0 && op.reg.value <= ZYDIS_REGISTER_MM7) {
+                    o.mmx = true;
+                    o.reg = static_cast<uint8_t>(op.reg.value - ZYDIS_REGISTER_MM0);
                 }
                 if (op.reg.value >= ZYDIS_REGISTER_XMM0 && op.reg.value <= ZYDIS_REGISTER_XMM15) {
                     o.xmm = true;
@@ -149,7 +154,26 @@ DecodeResult Decoder::decode(const uint8_t* bytes, size_t available, Insn& out) 
     InsnView v;
     bool ok = make_view(zi, ops, v, out);
     bool ends = false;
-    if (ok) {
+    if (ok && (v.any_mm() || zi.mnemonic == ZYDIS_MNEMONIC_EMMS)) {
+        // MMX-register forms share their mnemonics with the SSE2 ones.
+        switch (zi.mnemonic) {
+#define SIMX_X(U, l, fp) \
+    case ZYDIS_MNEMONIC_##U: ok = !(fp) && bind_mmx_binary(v, SseBinary::l, out); break;
+            SIMX_SSE_BINARY_OPS(SIMX_X)
+#undef SIMX_X
+            case ZYDIS_MNEMONIC_MOVD: ok = bind_mmx_move(v, false, out); break;
+            case ZYDIS_MNEMONIC_MOVQ: ok = bind_mmx_move(v, true, out); break;
+            case ZYDIS_MNEMONIC_EMMS: ok = bind_emms(out); break;
+            case ZYDIS_MNEMONIC_PSHUFW: ok = bind_mmx_other(v, MmxOther::kPshufw, out); break;
+            case ZYDIS_MNEMONIC_PEXTRW: ok = bind_mmx_other(v, MmxOther::kPextrw, out); break;
+            case ZYDIS_MNEMONIC_PINSRW: ok = bind_mmx_other(v, MmxOther::kPinsrw, out); break;
+            case ZYDIS_MNEMONIC_PMOVMSKB: ok = bind_mmx_other(v, MmxOther::kPmovmskb, out); break;
+            case ZYDIS_MNEMONIC_MOVNTQ: ok = bind_mmx_other(v, MmxOther::kMovntq, out); break;
+            case ZYDIS_MNEMONIC_MOVQ2DQ: ok = bind_mmx_other(v, MmxOther::kMovq2dq, out); break;
+            case ZYDIS_MNEMONIC_MOVDQ2Q: ok = bind_mmx_other(v, MmxOther::kMovdq2q, out); break;
+            default: ok = false; break;
+        }
+    } else if (ok) {
         switch (zi.mnemonic) {
             // ---- arithmetic and logic
             case ZYDIS_MNEMONIC_ADD: ok = bind_alu(v, AluOp::kAdd, out); break;
@@ -344,6 +368,10 @@ DecodeResult Decoder::decode(const uint8_t* bytes, size_t available, Insn& out) 
             case ZYDIS_MNEMONIC_FXSAVE64: ok = bind_fxsave(v, false, true, out); break;
             case ZYDIS_MNEMONIC_FXRSTOR: ok = bind_fxsave(v, true, false, out); break;
             case ZYDIS_MNEMONIC_FXRSTOR64: ok = bind_fxsave(v, true, true, out); break;
+            case ZYDIS_MNEMONIC_FNSTENV: ok = bind_x87_env(v, X87Env::kFnstenv, out); break;
+            case ZYDIS_MNEMONIC_FLDENV: ok = bind_x87_env(v, X87Env::kFldenv, out); break;
+            case ZYDIS_MNEMONIC_FNSAVE: ok = bind_x87_env(v, X87Env::kFnsave, out); break;
+            case ZYDIS_MNEMONIC_FRSTOR: ok = bind_x87_env(v, X87Env::kFrstor, out); break;
             // ---- x87
 #define SIMX_X(U) \
     case ZYDIS_MNEMONIC_##U: ok = bind_x87(v, X87Op::U, out); break;

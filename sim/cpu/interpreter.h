@@ -42,6 +42,9 @@ public:
     void register_stats(StatsRegistry& stats, const std::string& scope) const;
     const CpuCounters& counters() const { return core_.counters; }
     uint64_t cycles() const { return core_.counters.cycles; }
+    // Translations served by the fast path (cpu.fast_path; sim/cpu/micro_tlb.h).
+    // Not a stats-registry counter: the report must not depend on the switch.
+    uint64_t fast_path_hits() const { return core_.micro_tlb().hits(); }
     // Where "#UD: not implemented" lines go (stderr by default).
     void set_log(std::function<void(const std::string&)> log) { core_.set_log(std::move(log)); }
     const CpuidModel& cpuid() const { return cpuid_; }

@@ -19,6 +19,7 @@ struct OperandView {
     bool gpr = false;    // kReg: a general-purpose register (reg is valid)
     bool xmm = false;    // kReg: XMM0-15 (reg is the register number)
     bool st = false;     // kReg: x87 ST(i) (reg is i)
+    bool mmx = false;    // kReg: MM0-7 (reg is the register number)
     uint8_t reg = 0;     // kReg: byte offset into the register file, or the XMM number
     uint64_t imm = 0;    // kImm: the value, sign-extended if the encoding is signed
 };
@@ -28,6 +29,7 @@ struct InsnView {
     uint8_t opsize = 0;     // effective operand size in bytes
     uint8_t addrsize = 8;   // effective address size in bytes
     uint8_t opcode = 0;     // last opcode byte (Jcc/SETcc/CMOVcc carry the condition in bits 3:0)
+    uint8_t modrm = 0;      // the ModR/M byte (0 if none); the x87 FOP is opcode[2:0]:modrm
     bool lock = false;
     bool rep = false;       // F3 (REP/REPE)
     bool repne = false;     // F2
@@ -38,6 +40,12 @@ struct InsnView {
     bool reg(unsigned n) const { return is(n, OperandView::Kind::kReg) && op[n].gpr; }
     bool xmm(unsigned n) const { return is(n, OperandView::Kind::kReg) && op[n].xmm; }
     bool st(unsigned n) const { return is(n, OperandView::Kind::kReg) && op[n].st; }
+    bool mm(unsigned n) const { return is(n, OperandView::Kind::kReg) && op[n].mmx; }
+    bool any_mm() const {
+        for (unsigned n = 0; n < count; ++n)
+            if (mm(n)) return true;
+        return false;
+    }
     bool mem(unsigned n) const { return is(n, OperandView::Kind::kMem); }
     bool imm(unsigned n) const { return is(n, OperandView::Kind::kImm); }
 };
@@ -200,5 +208,16 @@ enum class X87Op : uint8_t {
 bool bind_x87(const InsnView& v, X87Op op, Insn& out);
 // FXSAVE/FXRSTOR, REX.W or not (ops_fxsave.cpp).
 bool bind_fxsave(const InsnView& v, bool restore, bool rex, Insn& out);
+// MMX-register forms (ops_mmx.cpp): the integer SSE2 two-operand ops on
+// mm, mm/m64 (floating-point ones have no MMX form), shifts by imm8, MOVD/MOVQ
+// to and from MM registers, the SSE additions on MM registers, EMMS.
+bool bind_mmx_binary(const InsnView& v, SseBinary op, Insn& out);
+bool bind_mmx_move(const InsnView& v, bool quad, Insn& out);  // MOVD (false) / MOVQ (true)
+enum class MmxOther : uint8_t { kPshufw, kPextrw, kPinsrw, kPmovmskb, kMovntq, kMovq2dq, kMovdq2q };
+bool bind_mmx_other(const InsnView& v, MmxOther op, Insn& out);
+bool bind_emms(Insn& out);
+// FNSTENV/FLDENV/FNSAVE/FRSTOR, 28- and 108-byte formats (ops_x87_env.cpp).
+enum class X87Env : uint8_t { kFnstenv, kFldenv, kFnsave, kFrstor };
+bool bind_x87_env(const InsnView& v, X87Env op, Insn& out);
 
 }  // namespace simx

@@ -3,7 +3,7 @@
 // FCHS/FABS/FSQRT/FRNDINT/FSCALE/FXTRACT/FPREM/FPREM1 and the transcendentals,
 // compares (FCOM*, FUCOM*, FCOMI*/FUCOMI* to RFLAGS), FCMOVcc, constants,
 // FTST/FXAM, FNSTSW/FNSTCW/FLDCW, FNINIT/FNCLEX, FFREE, FINCSTP/FDECSTP, FWAIT.
-// Not here: FISTTP (SSE3, not reported), FLDENV/FNSTENV/FRSTOR/FNSAVE, FBLD/FBSTP.
+// Not here: FISTTP (SSE3, not reported), FBLD/FBSTP; FLDENV/FNSTENV/FRSTOR/FNSAVE are in ops_x87_env.cpp.
 //
 // Every form is executed by the host's x87: the guest's x87 state is put into
 // an FXSAVE image (x87_image.h), FXRSTOR64 loads it, the same instruction
@@ -12,11 +12,14 @@
 // codes, exception flags, TOP and tags are the host's, bit for bit. The
 // guest's FCW is used as is: an unmasked exception only sets ES, and the next
 // waiting x87 instruction raises #MF (vector 16) before doing anything, as on
-// hardware (SDM Vol. 1 8.6). FOP/FIP/FDP are not maintained.
+// hardware (SDM Vol. 1 8.6). FIP/FDP/FOP follow the host's rules
+// (x87_pointers.h): a changed pointer field in the host's image after the
+// instruction is replaced by the guest's RIP, operand offset or encoding.
 #include <algorithm>
 
 #include "sim/cpu/ops_common.h"
 #include "sim/cpu/x87_image.h"
+#include "sim/cpu/x87_pointers.h"
 
 namespace simx {
 namespace {
@@ -73,6 +76,14 @@ void write_bytes(Core& c, const Insn* i, const uint8_t* in, unsigned n, unsigned
     c.note_write(m);
 }
 
+// FDP holds the operand's offset, not its linear address: no FS/GS base.
+uint64_t data_offset(const Core& c, const Insn& i) {
+    uint64_t a = c.ea(i);
+    if (i.mflags & memflag::kFs) a -= c.fs_base;
+    if (i.mflags & memflag::kGs) a -= c.gs_base;
+    return a;
+}
+
 template <Flow F, unsigned N, bool Waiting>
 const Insn* execute(Core& c, const Insn* i) {
     // A waiting instruction with an unmasked exception pending: #MF first.
@@ -84,6 +95,7 @@ const Insn* execute(Core& c, const Insn* i) {
     if constexpr (F == Flow::kLoad) read_bytes(c, i, buf, N);
     if constexpr (F == Flow::kCmov) buf[12] = static_cast<uint8_t>(c.rflags);
     x87::to_image(c.x87, c.mxcsr, fx);
+    x87::arm_pointers(fx);
     const Kernel k = reinterpret_cast<Kernel>(i->imm);
     if constexpr (F == Flow::kStore) {
         // With an unmasked invalid, overflow or underflow exception the x87
@@ -114,6 +126,9 @@ const Insn* execute(Core& c, const Insn* i) {
         k(fx, buf, host);
     }
     x87::from_image(fx, c.x87);
+    constexpr bool kMemory = F == Flow::kLoad || F == Flow::kStore;
+    x87::settle_pointers(fx, c.x87, c.rip, static_cast<uint16_t>(i->aux2 << 8 | i->aux), kMemory,
+                         kMemory ? data_offset(c, *i) : 0);
     if constexpr (F == Flow::kAx) c.set_reg<2>(reg_offset(kRax), static_cast<uint64_t>(buf[0]) | buf[1] << 8);
     if constexpr (F == Flow::kFlags)
         c.set_status((buf[8] ? rflags::kZF : 0) | (buf[9] ? rflags::kPF : 0) | (buf[10] ? rflags::kCF : 0));
@@ -187,6 +202,8 @@ bool bind_x87(const InsnView& v, X87Op op, Insn& out) {
             out.imm = reinterpret_cast<uint64_t>(e.k[index & 7]);
             out.fn = e.waiting ? pick<true>(e.flow, size) : pick<false>(e.flow, size);
             out.cls = InsnClass::kMul;
+            out.aux = v.modrm;  // FOP, x87_pointers.h
+            out.aux2 = static_cast<uint8_t>(v.opcode & 7);
             return out.fn != nullptr;
         }
         // Zydis shows the implicit ST(0) of some one-register forms (FUCOMP ST(i)).

@@ -193,6 +193,7 @@ const std::vector<Binding>& bindings() {
         b.push_back(number_key<uint32_t>("cpu.cpuid", [](MachineConfig& c) -> uint32_t& { return c.cpu.cpuid; }));
         b.push_back(number_key<uint32_t>("cpu.rdtsc", [](MachineConfig& c) -> uint32_t& { return c.cpu.rdtsc; }));
         b.push_back(number_key<uint32_t>("cpu.system", [](MachineConfig& c) -> uint32_t& { return c.cpu.system; }));
+        b.push_back(bool_key("cpu.fast_path", [](MachineConfig& c) -> bool& { return c.cpu.fast_path; }));
         b.push_back(bool_key("kernel.allow_write_execute",
                              [](MachineConfig& c) -> bool& { return c.kernel.allow_write_execute; }));
         return b;

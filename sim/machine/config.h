@@ -100,6 +100,10 @@ struct CpuConfig {
     uint32_t cpuid = 100;
     uint32_t rdtsc = 25;
     uint32_t system = 1;        // SYSCALL, HLT, UD2, INT3 (kernel entry is charged by the kernel model)
+    // The interpreter's translation fast path (sim/cpu/micro_tlb.h): replays
+    // repeated L1 TLB hits without a lookup. Counters and cycles are identical
+    // either way; off only to check that or to profile the slow path.
+    bool fast_path = true;
 };
 
 struct MemoryConfig {

@@ -28,7 +28,7 @@ TlbEntry Mmu::leaf_entry(const WalkResult& w, uint16_t pcid) const {
     return e;
 }
 
-Translation Mmu::translate(VirtAddr va_typed, const Access& access) {
+Translation Mmu::translate(VirtAddr va_typed, const Access& access, TlbL1Hit* l1_hit) {
     const uint64_t va = va_typed.value;
     ++stats_.translations;
     Translation t;
@@ -51,6 +51,7 @@ Translation Mmu::translate(VirtAddr va_typed, const Access& access) {
                 t.mem_type = e.mem_type;
                 t.cycles = hit.latency;
                 t.tlb_level = hit.level;
+                if (l1_hit && hit.level == 1) *l1_hit = tlb_.locate_l1_hit(hit.entry, port);
                 return t;
             }
             ++(allowed ? stats_.dirty_rewalks : stats_.rights_rewalks);
@@ -134,6 +135,7 @@ FaultKind Mmu::write_cr0(uint64_t value) {
     // IA-32e mode needs PG and PE; leaving it is outside this model.
     if (!(value & cr0::kPaging) || !(value & 1)) return FaultKind::kGeneralProtection;
     regs_.cr0 = value;  // WP is consulted at each access; no invalidation is needed
+    tlb_.note_context_change();  // ... but a replayed L1 hit skipped that check
     return FaultKind::kNone;
 }
 
@@ -145,6 +147,7 @@ FaultKind Mmu::write_cr3(uint64_t value) {
     const uint64_t reserved = mmu_config_.phys_addr_bits >= 63 ? 0 : (v >> mmu_config_.phys_addr_bits);
     if (reserved) return FaultKind::kGeneralProtection;
     regs_.cr3 = v;
+    tlb_.note_context_change();  // the PCID that lookups match may have changed
     if (no_flush) {
         ++stats_.cr3_loads_noflush;
         return FaultKind::kNone;
@@ -166,6 +169,7 @@ FaultKind Mmu::write_cr4(uint64_t value) {
         return FaultKind::kGeneralProtection;
     const uint16_t old_pcid = regs_.pcid();
     regs_.cr4 = value;
+    tlb_.note_context_change();  // SMEP/SMAP/PCIDE change what a hit allows
     const uint64_t changed = old ^ value;
     // LA57 can really change only with paging off, which flushes everything; the
     // model lets it change in place with the same effect.
@@ -186,6 +190,7 @@ FaultKind Mmu::write_cr4(uint64_t value) {
 FaultKind Mmu::write_efer(uint64_t value) {
     if (!(value & efer::kLme) || !(value & efer::kLma)) return FaultKind::kGeneralProtection;
     regs_.efer = value;
+    tlb_.note_context_change();  // NXE changes what a fetch hit allows
     return FaultKind::kNone;
 }
 

@@ -16,6 +16,9 @@
 //   miss                     -> walk, fill STLB and L1, ask the prefetcher
 //   walk faults              -> #PF with error code and CR2; the page's TLB
 //                               entries and its PSC entries are dropped (SDM 4.10.4.1)
+// A repeat of an L1-hit translate() may instead be replayed, counter for
+// counter, with replay_l1_hit() while translation_epoch() is unchanged
+// (the interpreter's fast path, sim/cpu/micro_tlb.h).
 #pragma once
 
 #include <cstdint>
@@ -77,7 +80,25 @@ class Mmu {
 public:
     Mmu(const MachineConfig& config, uint32_t cpu, PhysicalMemory& memory, SharedLlc& llc);
 
-    Translation translate(VirtAddr va, const Access& access);
+    Translation translate(VirtAddr va, const Access& access) { return translate(va, access, nullptr); }
+    // The same; when the result is an L1 TLB hit and `l1_hit` is non-null, also
+    // where the hit was, for replay_l1_hit().
+    Translation translate(VirtAddr va, const Access& access, TlbL1Hit* l1_hit);
+
+    // ---- translation fast paths (sim/cpu/micro_tlb.h) ----------------------
+    // A caller may remember an L1 hit that translate() reported (with the
+    // access type, privilege and AC it was made with) and, while
+    // translation_epoch() is unchanged, stand in for the same translate() call
+    // by replay_l1_hit(): the same counters and replacement-policy updates,
+    // and the remembered result (pa, size, memory type, hit latency). The
+    // epoch moves on any TLB slot change and on every write of CR0/CR3/CR4/
+    // EFER/PAT or of the caching mode, so rights, PCID and the A/D rules
+    // (a write through an entry with D=0 never reports an L1 hit) stay exact.
+    uint64_t translation_epoch() const { return tlb_.epoch(); }
+    void replay_l1_hit(const TlbL1Hit& hit) {
+        ++stats_.translations;
+        tlb_.replay_l1_hit(hit);
+    }
 
     // A data load/store of the translated line through the cache hierarchy.
     uint32_t data_access(PhysAddr pa, MemType type) { return caches_.load(pa, LoadSource::kData, type).latency; }
@@ -88,7 +109,10 @@ public:
     FaultKind write_cr3(uint64_t value);  // bit 63 = no-flush when CR4.PCIDE=1
     FaultKind write_cr4(uint64_t value);
     FaultKind write_efer(uint64_t value);
-    void write_pat(uint64_t value) { regs_.pat = value; }
+    void write_pat(uint64_t value) {
+        regs_.pat = value;
+        tlb_.note_context_change();
+    }
     const ControlRegisters& regs() const { return regs_; }
 
     void invlpg(VirtAddr va);
@@ -99,6 +123,7 @@ public:
     void set_caching(bool use_tlb, bool use_psc) {
         use_tlb_ = use_tlb;
         use_psc_ = use_psc;
+        tlb_.note_context_change();
     }
 
     TlbHierarchy& tlb() { return tlb_; }

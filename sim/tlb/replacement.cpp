@@ -7,6 +7,17 @@
 namespace simx {
 namespace {
 
+// FNV-1a over a policy's state words: cheap, deterministic, order-sensitive.
+template <typename Word>
+uint64_t digest_words(const std::vector<Word>& words, uint64_t extra) {
+    uint64_t h = 0xcbf29ce484222325ull ^ extra;
+    for (Word w : words) {
+        h ^= static_cast<uint64_t>(w);
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 // True LRU with a per-set stamp per way: the victim is the way used longest ago.
 class LruPolicy final : public ReplacementPolicy {
 public:
@@ -21,6 +32,7 @@ public:
             if (stamp_[index(set, w)] < stamp_[index(set, best)]) best = w;
         return best;
     }
+    uint64_t state_digest() const override { return digest_words(stamp_, clock_); }
 
 private:
     size_t index(uint32_t set, uint32_t way) const { return size_t{set} * ways_ + way; }
@@ -43,6 +55,7 @@ public:
             if (stamp_[size_t{set} * ways_ + w] < stamp_[size_t{set} * ways_ + best]) best = w;
         return best;
     }
+    uint64_t state_digest() const override { return digest_words(stamp_, clock_); }
 
 private:
     uint32_t ways_;
@@ -77,6 +90,7 @@ public:
         }
         return lo;
     }
+    uint64_t state_digest() const override { return digest_words(bits_, 0); }
 
 private:
     void touch(uint32_t set, uint32_t way) {
@@ -109,6 +123,7 @@ public:
         state_ ^= state_ >> 27;
         return static_cast<uint32_t>(((state_ * 0x2545F4914F6CDD1Dull) >> 32) % ways_);
     }
+    uint64_t state_digest() const override { return state_; }
 
 private:
     uint32_t ways_;
@@ -134,6 +149,7 @@ public:
             for (uint32_t w = 0; w < ways_; ++w) ++r[w];
         }
     }
+    uint64_t state_digest() const override { return digest_words(rrpv_, 0); }
 
 private:
     uint32_t ways_;

@@ -28,6 +28,10 @@ public:
     // Which way of a full set to evict. Pure with respect to the entries; may
     // update policy state (RRIP ages the set while searching).
     virtual uint32_t victim(uint32_t set) = 0;
+    // A digest of the whole policy state (ages, stamps, tree bits, RNG state):
+    // two structures that saw the same event sequence have equal digests. For
+    // tests that check a fast path replays hits exactly (sim/cpu/micro_tlb.h).
+    virtual uint64_t state_digest() const = 0;
 };
 
 // Names accepted: "lru", "plru" (tree pseudo-LRU), "random" (seeded), "srrip"

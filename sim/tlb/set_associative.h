@@ -52,6 +52,22 @@ public:
         return nullptr;
     }
 
+    // Marks (set, way) used, exactly as find() does on a hit: a replayed hit
+    // (sim/cpu/micro_tlb.h) leaves the policy in the state a lookup would.
+    void touch(uint32_t set, uint32_t way) { policy_->on_hit(set, way); }
+
+    // The (set, way) of an entry of this array; false if `e` is not one of its slots.
+    bool locate(const Entry* e, uint32_t& set, uint32_t& way) const {
+        if (slots_.empty() || e < slots_.data() || e >= slots_.data() + slots_.size()) return false;
+        const size_t index = static_cast<size_t>(e - slots_.data());
+        set = static_cast<uint32_t>(index / ways_);
+        way = static_cast<uint32_t>(index % ways_);
+        return true;
+    }
+
+    // The replacement policy's state digest (0 for a disabled structure).
+    uint64_t policy_digest() const { return policy_ ? policy_->state_digest() : 0; }
+
     // Writes e into `set`. If a valid entry had to be evicted, it is copied to
     // *evicted (when non-null) and true is returned.
     bool insert(uint32_t set, const Entry& e, Entry* evicted = nullptr) {

@@ -33,6 +33,7 @@ void TlbArray::fill(const TlbEntry& e) {
     }
     if (e.splintered()) ++live_splinters_;
     ++stats_.fills;
+    note_change();
 }
 
 void TlbArray::register_stats(StatsRegistry& stats, const std::string& scope) const {

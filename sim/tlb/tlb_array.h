@@ -74,6 +74,23 @@ public:
         return nullptr;
     }
 
+    // Replays a lookup() hit on the entry at (set, way) of size `size`: the hit
+    // counters and the replacement policy's use, nothing else. Only valid while
+    // no slot of the array changed since that entry was found (see changes()).
+    void replay_hit(uint32_t set, uint32_t way, PageSize size) {
+        ++stats_.hits;
+        ++stats_.hits_by_size[static_cast<unsigned>(size)];
+        storage_.touch(set, way);
+    }
+    // Where `e` (returned by lookup()) lives; false if it is not this array's.
+    bool locate(const TlbEntry* e, uint32_t& set, uint32_t& way) const { return storage_.locate(e, set, way); }
+    uint64_t replacement_digest() const { return storage_.policy_digest(); }
+
+    // Every change to a slot (fill, eviction, invalidation that dropped an
+    // entry) increments *counter; the TLB hierarchy points all its arrays at
+    // its epoch. Lookups never change slots, only policy state.
+    void count_changes_in(uint64_t* counter) { changes_ = counter; }
+
     // Writes an entry (its size must be one this array holds), replacing any entry
     // for the same page and PCID.
     void fill(const TlbEntry& e);
@@ -92,13 +109,16 @@ public:
                 n += storage_.invalidate_in_set(storage_.set_of(vpn), covers, [&](const TlbEntry& x) { dropped(x); });
             }
         }
+        if (n) note_change();
         return n;
     }
 
     // Drops every entry satisfying pred.
     template <typename Pred>
     uint32_t invalidate_all(Pred&& pred) {
-        return storage_.invalidate_all(pred, [&](const TlbEntry& x) { dropped(x); });
+        const uint32_t n = storage_.invalidate_all(pred, [&](const TlbEntry& x) { dropped(x); });
+        if (n) note_change();
+        return n;
     }
 
     uint32_t valid_count() const { return storage_.valid_count(); }
@@ -108,6 +128,9 @@ public:
     void register_stats(StatsRegistry& stats, const std::string& scope) const;
 
 private:
+    void note_change() {
+        if (changes_) ++*changes_;
+    }
     void dropped(const TlbEntry& x) {
         ++stats_.invalidations;
         if (x.splintered()) --live_splinters_;
@@ -117,6 +140,7 @@ private:
     uint8_t sizes_ = 0;
     uint32_t hit_latency_ = 0;
     uint32_t live_splinters_ = 0;
+    uint64_t* changes_ = nullptr;
     SetAssociative<TlbEntry> storage_;
     TlbArrayStats stats_;
 };

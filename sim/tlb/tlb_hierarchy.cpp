@@ -19,7 +19,23 @@ TlbHierarchy::TlbHierarchy(const TlbConfig& c, uint64_t seed)
       stlb_1g_("stlb_1g", c.stlb_1g, bit(PageSize::k1G), seed + 7),
       itlb_{&itlb_4k_, &itlb_2m_},
       dtlb_{&dtlb_4k_, &dtlb_2m_, &dtlb_1g_},
-      all_{&itlb_4k_, &itlb_2m_, &dtlb_4k_, &dtlb_2m_, &dtlb_1g_, &stlb_, &stlb_1g_} {}
+      all_{&itlb_4k_, &itlb_2m_, &dtlb_4k_, &dtlb_2m_, &dtlb_1g_, &stlb_, &stlb_1g_} {
+    for (TlbArray* a : all_) a->count_changes_in(&epoch_);
+}
+
+TlbL1Hit TlbHierarchy::locate_l1_hit(const TlbEntry* entry, TlbPort port) const {
+    TlbL1Hit hit;
+    hit.port = port;
+    hit.size = entry->size;
+    const std::span<TlbArray* const> l1 =
+        port == TlbPort::kData ? std::span<TlbArray* const>(dtlb_) : std::span<TlbArray* const>(itlb_);
+    for (TlbArray* a : l1)
+        if (a->locate(entry, hit.set, hit.way)) {
+            hit.array = a;
+            break;
+        }
+    return hit;  // array stays null if the entry is not an L1 entry of the port
+}
 
 void TlbHierarchy::fill_into(TlbArray& array, uint64_t va, const TlbEntry& source, PageSize size, bool prefetched) {
     // `source` maps a region of source.size at source.frame (a leaf straight from a

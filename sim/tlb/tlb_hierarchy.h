@@ -29,6 +29,16 @@ struct TlbLookup {
     uint8_t level = 0;          // 1 = L1 hit, 2 = STLB hit, 0 = miss
 };
 
+// Where an L1 hit was found: enough to replay it (TlbHierarchy::replay_l1_hit)
+// without a lookup. Valid while epoch() is unchanged since it was taken.
+struct TlbL1Hit {
+    TlbArray* array = nullptr;
+    uint32_t set = 0;
+    uint32_t way = 0;
+    PageSize size = PageSize::k4K;  // the entry's own size (the set probed)
+    TlbPort port = TlbPort::kData;
+};
+
 struct TlbLevelStats {
     uint64_t accesses = 0;
     uint64_t misses = 0;
@@ -61,6 +71,24 @@ public:
         }
         ++stlb_stats_.misses;
         return {};
+    }
+
+    // ---- the replay interface of translation fast paths (sim/cpu/micro_tlb.h)
+    // epoch() changes whenever a lookup could return something else: any slot
+    // of any array changed (fill, eviction, STLB-to-L1 refill, an invalidation
+    // that dropped an entry) or the owner declared a context change (control
+    // registers, caching mode). Invariant: while epoch() is unchanged, lookup()
+    // of the same (va page, pcid, port) finds the same entry in the same slot.
+    uint64_t epoch() const { return epoch_; }
+    void note_context_change() { ++epoch_; }
+    // The replayable location of an L1 hit that lookup() just returned.
+    TlbL1Hit locate_l1_hit(const TlbEntry* entry, TlbPort port) const;
+    // Exactly the side effects of that lookup() hitting again: the port's L1
+    // access count, the array's hit counters and its replacement policy's use
+    // (earlier arrays' misses in the probe have none).
+    void replay_l1_hit(const TlbL1Hit& hit) {
+        ++level_stats_[static_cast<unsigned>(hit.port)].accesses;
+        hit.array->replay_hit(hit.set, hit.way, hit.size);
     }
 
     // Installs the translation of `va` from a leaf (leaf.frame is the leaf page's
@@ -104,6 +132,9 @@ private:
     TlbLevelStats stlb_stats_;
     uint64_t prefetch_fills_ = 0;
     uint64_t prefetch_useful_ = 0;
+    // Every array points at this (TlbArray::count_changes_in), so the
+    // hierarchy must not be copied or moved after construction.
+    uint64_t epoch_ = 0;
 };
 
 }  // namespace simx

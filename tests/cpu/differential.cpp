@@ -239,6 +239,15 @@ Case Generator::fresh_x87(unsigned masked_percent) {
             }
         }
     }
+    // Last-instruction pointers as an earlier x87 instruction left them
+    // (user-half addresses, an 11-bit FOP), or zero as after FNINIT.
+    if (chance(70)) {
+        const uint64_t fip = rng_() & 0x0000'7FFF'FFFF'FFFFull, fdp = rng_() & 0x0000'7FFF'FFFF'FFFFull;
+        const uint16_t fop = static_cast<uint16_t>(rng_() & 0x7FF);
+        std::memcpy(fx + x87::kFip, &fip, 8);
+        std::memcpy(fx + x87::kFdp, &fdp, 8);
+        std::memcpy(fx + x87::kFop, &fop, 2);
+    }
     return c;
 }
 
@@ -385,8 +394,8 @@ CheckResult Harness::check(const Case& c) {
         };
         diffs += fmt::format("  xmm{:<9} native {}  sim {}\n", r, hex(n.regs.fx.xmm(r)), hex(s.state.xmm[r].bytes.data()));
     }
-    // x87: control, status, abridged tags and the eight registers (FOP, FIP
-    // and FDP are not modeled).
+    // x87: control, status, abridged tags, the last-instruction pointers
+    // (sim/cpu/x87_pointers.h) and the eight registers.
     {
         alignas(16) uint8_t img[512];
         x87::to_image(s.state.x87, s.state.mxcsr, img);
@@ -395,6 +404,10 @@ CheckResult Harness::check(const Case& c) {
         diff("fcw", u16(nat + x87::kFcw), u16(img + x87::kFcw));
         diff("fsw", u16(nat + x87::kFsw), u16(img + x87::kFsw));
         diff("ftw", nat[x87::kFtw], img[x87::kFtw]);
+        auto u64 = [](const uint8_t* p) { uint64_t v; std::memcpy(&v, p, 8); return v; };
+        diff("fop", u16(nat + x87::kFop), u16(img + x87::kFop));
+        diff("fip", u64(nat + x87::kFip), u64(img + x87::kFip));
+        diff("fdp", u64(nat + x87::kFdp), u64(img + x87::kFdp));
         for (unsigned r = 0; r < 8; ++r) {
             if (std::memcmp(nat + x87::kSt + 16 * r, img + x87::kSt + 16 * r, 10) == 0) continue;
             uint64_t nm, sm;
@@ -439,6 +452,12 @@ CheckResult Harness::check(const Case& c) {
         std::memcpy(&fcw, fx + x87::kFcw, 2);
         std::memcpy(&fsw, fx + x87::kFsw, 2);
         in += fmt::format("\n    fcw={:#06x} fsw={:#06x} ftw(abridged)={:#04x}", fcw, fsw, fx[x87::kFtw]);
+        uint16_t fop;
+        uint64_t fip, fdp;
+        std::memcpy(&fop, fx + x87::kFop, 2);
+        std::memcpy(&fip, fx + x87::kFip, 8);
+        std::memcpy(&fdp, fx + x87::kFdp, 8);
+        in += fmt::format(" fop={:#05x} fip={:#x} fdp={:#x}", fop, fip, fdp);
         for (unsigned r = 0; r < 8; ++r) {
             uint64_t m;
             uint16_t e;

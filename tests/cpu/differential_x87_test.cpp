@@ -7,6 +7,10 @@
 
 #include <string>
 
+#include <cstring>
+#include <vector>
+
+#include "sim/cpu/x87_image.h"
 #include "tests/cpu/differential_fixture.h"
 
 namespace simx::test {
@@ -125,6 +129,118 @@ DIFFERENTIAL_FAMILY(FxsaveFxrstor) {
             }
             return finish(c, EncodeRequest{m, {mem}});
         }, 500);
+}
+
+}  // namespace
+}  // namespace simx::test
+
+namespace simx::test {
+namespace {
+
+// The data-region offset of a memory operand Generator::memory() set up in `c`.
+uint64_t operand_offset(const Generator& g, const Case& c, const ZydisEncoderOperand& mem) {
+    const uint64_t base = mem.mem.base != ZYDIS_REGISTER_NONE ? c.regs.gpr[mem.mem.base - ZYDIS_REGISTER_RAX] : 0;
+    const uint64_t index = mem.mem.index != ZYDIS_REGISTER_NONE ? c.regs.gpr[mem.mem.index - ZYDIS_REGISTER_RAX] * mem.mem.scale : 0;
+    return base + index + static_cast<uint64_t>(mem.mem.displacement) - g.data_base();
+}
+
+// A plausible 28-byte environment (32-bit slots: FCW, FSW, full tags, FIP,
+// FCS|FOP<<16, FDP, FDS; reserved halves usually all ones) followed, for
+// FRSTOR, by eight 80-bit registers taken from another random x87 state.
+std::vector<uint8_t> plausible_state(Generator& g, unsigned bytes) {
+    const Case other = g.fresh_x87(60);
+    const uint8_t* fx = other.regs.fx.bytes;
+    uint16_t fcw, fsw;
+    std::memcpy(&fcw, fx + x87::kFcw, 2);
+    std::memcpy(&fsw, fx + x87::kFsw, 2);
+    if (g.chance(30)) fsw = static_cast<uint16_t>(fsw | (g.below(0x40) | (g.chance(50) ? 0x80 : 0)));  // flags, ES
+    auto upper = [&] { return g.chance(85) ? 0xFFFF'0000u : static_cast<uint32_t>(g.rng()()) & 0xFFFF'0000u; };
+    const uint32_t slots[7] = {
+        fcw | upper(),
+        fsw | upper(),
+        static_cast<uint32_t>(g.chance(30) ? 0xFFFF : g.rng()() & 0xFFFF) | upper(),
+        static_cast<uint32_t>(g.rng()()),
+        static_cast<uint32_t>((g.rng()() & 0x7FF) << 16) | (g.chance(10) ? static_cast<uint32_t>(g.rng()() & 0xF800FFFF) : 0u),
+        static_cast<uint32_t>(g.rng()()),
+        (g.chance(10) ? static_cast<uint32_t>(g.rng()() & 0xFFFF) : 0u) | upper(),
+    };
+    std::vector<uint8_t> out(bytes);
+    std::memcpy(out.data(), slots, 28);
+    for (unsigned i = 0; 28 + 10 * i < bytes; ++i) std::memcpy(&out[28 + 10 * i], fx + x87::kSt + 16 * i, 10);
+    return out;
+}
+
+// A memory operand of `bytes` inside the data region: Generator::memory()
+// can reach below it for operands this large (see FxsaveFxrstor).
+ZydisEncoderOperand env_memory(Generator& g, Case& c, unsigned bytes, uint32_t avoid = 0) {
+    while (true) {
+        const ZydisEncoderOperand mem = g.memory(c, bytes, avoid);
+        const uint64_t at = operand_offset(g, c, mem);
+        if (at <= NativeRunner::kDataBytes - bytes) return mem;
+    }
+}
+
+std::optional<std::vector<uint8_t>> encode_all(std::initializer_list<EncodeRequest> rs) {
+    std::vector<uint8_t> code;
+    for (const EncodeRequest& r : rs) {
+        auto b = encode(r);
+        if (!b) return std::nullopt;
+        code.insert(code.end(), b->begin(), b->end());
+    }
+    return code;
+}
+
+// FNSTENV/FLDENV (m28) and FNSAVE/FRSTOR (m108): random x87 states and
+// last-instruction pointers; loads from a plausible image (sometimes with a
+// pending exception, which a following FWAIT turns into #MF) or random bytes;
+// stores after an x87 instruction, so the FIP, FOP and FDP it left (with
+// exceptions unmasked 40% of the time) are compared in memory too.
+DIFFERENTIAL_FAMILY(X87Environment) {
+    struct EnvForm { ZydisMnemonic m; unsigned bytes; bool load; };
+    for (const EnvForm f : {EnvForm{ZYDIS_MNEMONIC_FNSTENV, 28, false}, EnvForm{ZYDIS_MNEMONIC_FLDENV, 28, true},
+                            EnvForm{ZYDIS_MNEMONIC_FNSAVE, 108, false}, EnvForm{ZYDIS_MNEMONIC_FRSTOR, 108, true}}) {
+        t.form(fmt::format("{} m{}", ZydisMnemonicGetString(f.m), 8 * f.bytes), [=](Generator& g) -> std::optional<Case> {
+            Case c = g.fresh_x87(70);
+            const ZydisEncoderOperand mem = env_memory(g, c, f.bytes);
+            if (f.load && g.chance(75)) {
+                const uint64_t at = operand_offset(g, c, mem);
+                const std::vector<uint8_t> image = plausible_state(g, f.bytes);
+                for (unsigned k = 0; k < f.bytes; ++k)
+                    if (at + k < c.memory.size()) c.memory[at + k] = image[k];
+            }
+            auto code = encode_all({EncodeRequest{f.m, {mem}}});
+            if (!code) return std::nullopt;
+            c.code = *code;
+            if (f.load) c.code.push_back(0x9B);  // FWAIT: #MF if the loaded state has one pending
+            return c;
+        }, 1000);
+        if (f.load) continue;
+        // An x87 instruction first: FIP (always), FOP and FDP (with an
+        // unmasked exception) as the store reports them.
+        for (ZydisMnemonic before : {ZYDIS_MNEMONIC_FLD, ZYDIS_MNEMONIC_FADD, ZYDIS_MNEMONIC_FDIV, ZYDIS_MNEMONIC_FSQRT,
+                                     ZYDIS_MNEMONIC_FNINIT, ZYDIS_MNEMONIC_FLDCW})
+            t.form(fmt::format("{}; {} m{}", ZydisMnemonicGetString(before), ZydisMnemonicGetString(f.m), 8 * f.bytes),
+                   [=](Generator& g) -> std::optional<Case> {
+                       Case c = g.fresh_x87(60);
+                       EncodeRequest first{before, {}};
+                       if (before == ZYDIS_MNEMONIC_FLD || before == ZYDIS_MNEMONIC_FADD) first.operands = {g.memory(c, 8)};
+                       if (before == ZYDIS_MNEMONIC_FLDCW) first.operands = {g.memory(c, 2)};
+                       if (before == ZYDIS_MNEMONIC_FDIV)
+                           first.operands = {reg_op(st(0)), reg_op(st(static_cast<unsigned>(g.below(8))))};
+                       // The store's operand must not overlap the first one's registers.
+                       uint32_t avoid = 0;
+                       for (const ZydisEncoderOperand& o : first.operands)
+                           if (o.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+                               if (o.mem.base != ZYDIS_REGISTER_NONE) avoid |= 1u << (o.mem.base - ZYDIS_REGISTER_RAX);
+                               if (o.mem.index != ZYDIS_REGISTER_NONE) avoid |= 1u << (o.mem.index - ZYDIS_REGISTER_RAX);
+                           }
+                       const ZydisEncoderOperand mem = env_memory(g, c, f.bytes, avoid);
+                       auto code = encode_all({first, EncodeRequest{f.m, {mem}}});
+                       if (!code) return std::nullopt;
+                       c.code = *code;
+                       return c;
+                   }, 1000);
+    }
 }
 
 }  // namespace

@@ -52,6 +52,9 @@ SimOutcome SimRunner::run(std::span<const uint8_t> code, uint64_t offset, const 
     for (unsigned n = 0; n < 16; ++n) std::memcpy(out.state.xmm[n].bytes.data(), in.fx.xmm(n), 16);
     out.state.mxcsr = in.fx.mxcsr();
     x87::from_image(in.fx.bytes, out.state.x87);
+    std::memcpy(&out.state.x87.fop, in.fx.bytes + x87::kFop, 2);  // FXRSTOR64 loads the pointers too
+    std::memcpy(&out.state.x87.fip, in.fx.bytes + x87::kFip, 8);
+    std::memcpy(&out.state.x87.fdp, in.fx.bytes + x87::kFdp, 8);
     out.state.rip = code_base_ + offset;
     out.exit = interp_->run(out.state, max);
     out.memory.resize(data_bytes_);
