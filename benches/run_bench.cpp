@@ -6,6 +6,7 @@
 //   BM_Syscalls       simulated syscalls per host second (entry, table, handler, exit)
 //   BM_PageFaults     demand-zero faults per host second (the #PF round trip)
 //   BM_ChaseMips      interpreted instructions per host second of a TLB-bound pointer chase
+//   BM_Fork           fork + exit + wait of a child (copy-on-write of a small process)
 #include <benchmark/benchmark.h>
 
 #include <sstream>
@@ -28,14 +29,14 @@ MachineConfig machine() {
 }
 
 // Runs it once; the value of a counter of the process ("process1" scope), via the JSON.
-RunJobResult run_once(const std::string& program, std::vector<std::string> args) {
+RunJobResult run_once(const std::string& program, std::vector<std::string> args, int expect = 0) {
     RunJobOptions o;
     o.program = bin(program);
     o.args = std::move(args);
     std::istringstream in;
     std::ostringstream out, err;
     RunJobResult r = run_program(machine(), o, in, out, err);
-    if (r.exit_status != 0) throw SimError(program + " failed: " + out.str() + r.kernel_log);
+    if (r.exit_status != expect) throw SimError(program + " failed: " + out.str() + r.kernel_log);
     return r;
 }
 
@@ -48,7 +49,7 @@ uint64_t json_counter(const std::string& json, const std::string& key) {
 }
 
 void BM_RunHello(benchmark::State& state) {
-    for (auto _ : state) benchmark::DoNotOptimize(run_once("exit_status", {}).exit_status);
+    for (auto _ : state) benchmark::DoNotOptimize(run_once("exit_status", {}, 3).exit_status);
 }
 BENCHMARK(BM_RunHello)->Unit(benchmark::kMillisecond);
 
@@ -75,6 +76,13 @@ void BM_ChaseMips(benchmark::State& state) {
     state.counters["MIPS"] = benchmark::Counter(static_cast<double>(instructions) / 1e6, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ChaseMips)->Unit(benchmark::kMillisecond);
+
+void BM_Fork(benchmark::State& state) {
+    const uint64_t children = 64;
+    for (auto _ : state) run_once("forkwork", {std::to_string(children), "1"});
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * children));
+}
+BENCHMARK(BM_Fork)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace simx

@@ -2,7 +2,11 @@
 # each twice — static (musl-gcc -static) and static-PIE (linked by hand: Debian's
 # musl-gcc -static-pie yields a dynamic PIE, see /work/shared/NOTES.md) — into
 # ${SIMX_GUEST_BIN_DIR}/<name> and <name>-pie, and packed with a few data files into
-# the initramfs ${SIMX_GUEST_INITRAMFS}.
+# the initramfs ${SIMX_GUEST_INITRAMFS}. Some also dynamically linked (issue 6, item
+# 5), as <name>-dyn: plain `musl-gcc` (a PIE whose PT_INTERP is musl's loader
+# /lib/ld-musl-x86_64.so.1, which is musl's libc.so itself); the initramfs then holds
+# that loader (the host's file, from Debian's musl package) and our shared libraries
+# (${SIMX_GUEST_LIB_DIR}/lib<name>.so) in /lib, where musl's loader looks by default.
 #
 # tests/guest/guest.cmake turns every program into ctest tests (label "guest") that run
 # it on the host and under `simx run` and compare. To add a program: write
@@ -15,7 +19,9 @@
 #   SIMX_GUEST_TESTS        names of the test programs (print PASS/FAIL lines)
 #   SIMX_GUEST_WORKLOADS    names of the workloads (print a checksum)
 #   SIMX_GUEST_PROGRAMS     both lists
+#   SIMX_GUEST_LIB_DIR      folder of our shared libraries (the host run's LD_LIBRARY_PATH)
 #   SIMX_GUEST_<name>_ARGS / _EXPECT / _STDIN / _KIND   how the tests run <name>
+#   SIMX_GUEST_<name>_VARIANTS   which builds exist: static, pie, dynamic
 # and the target `guest_userland`, which builds all of it (part of ALL).
 
 find_program(SIMX_MUSL_GCC musl-gcc REQUIRED)
@@ -29,6 +35,16 @@ set(_simx_guest_musl_dir /usr/lib/x86_64-linux-musl)
 set(SIMX_GUEST_BIN_DIR ${CMAKE_BINARY_DIR}/guest_userland/bin CACHE INTERNAL "guest programs")
 set(SIMX_GUEST_ROOT_DIR ${CMAKE_BINARY_DIR}/guest_userland/root CACHE INTERNAL "initramfs staging tree")
 set(SIMX_GUEST_INITRAMFS ${CMAKE_BINARY_DIR}/guest_userland/initramfs.cpio CACHE INTERNAL "guest initramfs")
+set(SIMX_GUEST_LIB_DIR ${CMAKE_BINARY_DIR}/guest_userland/lib CACHE INTERNAL "guest shared libraries")
+set(_simx_guest_libraries "" CACHE INTERNAL "")
+
+# musl's dynamic loader, the PT_INTERP of every program musl-gcc links dynamically. On
+# Debian it is a symlink to musl's libc.so; the initramfs gets the file itself.
+set(SIMX_GUEST_INTERP /lib/ld-musl-x86_64.so.1)
+get_filename_component(_simx_guest_interp_file ${SIMX_GUEST_INTERP} REALPATH)
+if(NOT EXISTS ${_simx_guest_interp_file})
+  message(FATAL_ERROR "${SIMX_GUEST_INTERP} not found: install Debian's musl package (musl-tools needs it)")
+endif()
 set(SIMX_GUEST_TESTS "" CACHE INTERNAL "guest test programs")
 set(SIMX_GUEST_WORKLOADS "" CACHE INTERNAL "guest workloads")
 set(SIMX_GUEST_PROGRAMS "" CACHE INTERNAL "all guest programs")
@@ -61,18 +77,52 @@ function(simx_guest_executable name source)
   set(_simx_guest_outputs ${_simx_guest_outputs} ${out} ${out}-pie CACHE INTERNAL "")
 endfunction()
 
+# simx_guest_dynamic(NAME SOURCE [LIBS LIB...] [DEPENDS FILE...]): NAME-dyn, linked
+# dynamically (musl-gcc's default) against musl's libc.so and our lib<LIB>.so.
+function(simx_guest_dynamic name source)
+  cmake_parse_arguments(D "" "" "LIBS;DEPENDS" ${ARGN})
+  set(out ${SIMX_GUEST_BIN_DIR}/${name}-dyn)
+  set(link "")
+  set(libs "")
+  foreach(lib IN LISTS D_LIBS)
+    list(APPEND link -l${lib})
+    list(APPEND libs ${SIMX_GUEST_LIB_DIR}/lib${lib}.so)
+  endforeach()
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${SIMX_GUEST_BIN_DIR}
+    COMMAND ${SIMX_MUSL_GCC} ${_simx_guest_cflags} -o ${out} ${source} -L${SIMX_GUEST_LIB_DIR} ${link}
+    DEPENDS ${source} ${D_DEPENDS} ${libs}
+    COMMENT "musl-gcc (dynamic) guest ${name}-dyn" VERBATIM)
+  set(_simx_guest_outputs ${_simx_guest_outputs} ${out} CACHE INTERNAL "")
+endfunction()
+
+# simx_guest_shared_library(NAME SOURCE DEPENDS...): lib/NAME.c -> lib<NAME>.so, for
+# /lib of the initramfs.
+function(simx_guest_shared_library name source)
+  set(out ${SIMX_GUEST_LIB_DIR}/lib${name}.so)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${SIMX_GUEST_LIB_DIR}
+    COMMAND ${SIMX_MUSL_GCC} -shared -fPIC ${_simx_guest_cflags} -o ${out} ${source}
+    DEPENDS ${source} ${ARGN}
+    COMMENT "musl-gcc -shared guest library lib${name}.so" VERBATIM)
+  set(_simx_guest_libraries ${_simx_guest_libraries} ${out} CACHE INTERNAL "")
+endfunction()
+
 # simx_guest_program(TEST|WORKLOAD NAME [SOURCE S] [EXPECT STATUS] [STDIN FILE] [ARGS ARG...])
 #   TEST      tests/NAME.c: prints PASS/FAIL lines, must print a PASS and no FAIL
 #   WORKLOAD  workloads/NAME.c: prints a checksum
 #   PROBE     tests/NAME.c: for tests that run it under simx only (its output
 #             depends on the machine's configuration, so the host is no oracle)
 #   SOURCE    build NAME from S.c instead (one source run in several ways)
+#   DYNAMIC   also build NAME-dyn, dynamically linked (tests: guest.NAME.dynamic)
+#   DYNAMIC_ONLY  only NAME-dyn (a program that needs a shared library)
+#   LIBS      our shared libraries NAME-dyn links against (lib/<LIB>.c)
 #   EXPECT    the exit status both runs must give (default 0; 128+N for signal N)
 #   STDIN     file fed to standard input (default /dev/null)
 #   ARGS      arguments; "@DATA@" stands for the initramfs /data (its staging copy on
 #             the host)
 function(simx_guest_program kind name)
-  cmake_parse_arguments(G "" "SOURCE;EXPECT;STDIN" "ARGS" ${ARGN})
+  cmake_parse_arguments(G "DYNAMIC;DYNAMIC_ONLY" "SOURCE;EXPECT;STDIN" "ARGS;LIBS" ${ARGN})
   if(NOT DEFINED G_SOURCE)
     set(G_SOURCE ${name})
   endif()
@@ -96,7 +146,16 @@ function(simx_guest_program kind name)
   if(NOT DEFINED G_STDIN)
     set(G_STDIN /dev/null)
   endif()
-  simx_guest_executable(${name} ${dir}/${G_SOURCE}.c ${header})
+  set(variants "")
+  if(NOT G_DYNAMIC_ONLY)
+    simx_guest_executable(${name} ${dir}/${G_SOURCE}.c ${header})
+    set(variants static pie)
+  endif()
+  if(G_DYNAMIC OR G_DYNAMIC_ONLY)
+    simx_guest_dynamic(${name} ${dir}/${G_SOURCE}.c LIBS ${G_LIBS} DEPENDS ${header})
+    list(APPEND variants dynamic)
+  endif()
+  set(SIMX_GUEST_${name}_VARIANTS "${variants}" CACHE INTERNAL "")
   set(SIMX_GUEST_PROGRAMS ${SIMX_GUEST_PROGRAMS} ${name} CACHE INTERNAL "")
   set(SIMX_GUEST_${name}_KIND ${kind} CACHE INTERNAL "")
   set(SIMX_GUEST_${name}_EXPECT ${G_EXPECT} CACHE INTERNAL "")
@@ -106,7 +165,7 @@ endfunction()
 
 # The programs. One line each; the arguments keep every run short under the simulator.
 #                  kind     name         how it runs
-simx_guest_program(TEST     hello        ARGS one "two words" three)
+simx_guest_program(TEST     hello        DYNAMIC ARGS one "two words" three)
 simx_guest_program(TEST     exit_status  EXPECT 3)
 simx_guest_program(TEST     segv         EXPECT 139)
 simx_guest_program(TEST     segv_rodata  EXPECT 139 SOURCE segv ARGS rodata)
@@ -117,11 +176,12 @@ simx_guest_program(TEST     trap_de      EXPECT 136 SOURCE traps ARGS de)
 simx_guest_program(TEST     trap_int3    EXPECT 133 SOURCE traps ARGS int3)
 simx_guest_program(TEST     trap_hlt     EXPECT 139 SOURCE traps ARGS hlt)
 simx_guest_program(TEST     trap_gp      EXPECT 139 SOURCE traps ARGS gp)
-simx_guest_program(TEST     mem)
+simx_guest_program(TEST     mem          DYNAMIC)
 simx_guest_program(PROBE    write_execute)
+simx_guest_program(TEST     fork         ARGS @DATA@/../bin/exit_status)
 simx_guest_program(TEST     pages        ARGS 2048)
 simx_guest_program(TEST     stack        ARGS 4096)
-simx_guest_program(TEST     files)
+simx_guest_program(TEST     files        DYNAMIC)
 simx_guest_program(TEST     uaccess)
 simx_guest_program(TEST     stdin_sum    STDIN ${CMAKE_CURRENT_SOURCE_DIR}/tests/stdin_input.txt ARGS 120)
 simx_guest_program(TEST     stdin_stdio  STDIN ${CMAKE_CURRENT_SOURCE_DIR}/tests/stdin_input.txt SOURCE stdin_sum
@@ -131,19 +191,35 @@ simx_guest_program(TEST     time)
 simx_guest_program(TEST     random)
 simx_guest_program(TEST     sysinfo)
 simx_guest_program(TEST     auxv)
-simx_guest_program(TEST     float)
-simx_guest_program(TEST     strings)
+simx_guest_program(TEST     float        DYNAMIC)
+simx_guest_program(TEST     strings      DYNAMIC)
 simx_guest_program(TEST     initramfs    ARGS @DATA@)
+simx_guest_program(TEST     mmap_file    DYNAMIC)
+simx_guest_program(TEST     signal_handlers DYNAMIC)
+simx_guest_program(TEST     signal_children)
+simx_guest_program(TEST     pipes        ARGS @DATA@/../bin/pipes)
+simx_guest_program(TEST     pipe_signals)
+# Dynamic linking with a shared library of our own (lib/guest.c -> /lib/libguest.so).
+simx_guest_shared_library(guest ${CMAKE_CURRENT_SOURCE_DIR}/lib/guest.c ${CMAKE_CURRENT_SOURCE_DIR}/lib/guest.h)
+simx_guest_program(TEST     shlib        DYNAMIC_ONLY LIBS guest)
 simx_guest_program(WORKLOAD chase        ARGS 4 200000)
 simx_guest_program(WORKLOAD gups         ARGS 4 100000)
 simx_guest_program(WORKLOAD stream       ARGS 2 2)
 simx_guest_program(WORKLOAD mmap_churn   ARGS 200 64)
 simx_guest_program(WORKLOAD syscalls     ARGS 2000)
+simx_guest_program(WORKLOAD forkwork     ARGS 4 200000)
 
-# The initramfs: /bin/<every program> and /data, rebuilt when a program changes.
+# The initramfs: /bin/<every program>, /lib/<the loader and our libraries> and /data,
+# rebuilt when a program, a library or the host's loader changes.
+set(_simx_guest_lib_args "")
+foreach(lib IN LISTS _simx_guest_libraries)
+  list(APPEND _simx_guest_lib_args --lib ${lib})
+endforeach()
 add_custom_command(OUTPUT ${SIMX_GUEST_INITRAMFS}
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_initramfs.sh ${SIMX_GUEST_ROOT_DIR} ${SIMX_GUEST_INITRAMFS}
+          --interp ${_simx_guest_interp_file} ${SIMX_GUEST_INTERP} ${_simx_guest_lib_args}
           ${_simx_guest_outputs}
-  DEPENDS ${_simx_guest_outputs} ${CMAKE_CURRENT_SOURCE_DIR}/make_initramfs.sh
+  DEPENDS ${_simx_guest_outputs} ${_simx_guest_libraries} ${_simx_guest_interp_file}
+          ${CMAKE_CURRENT_SOURCE_DIR}/make_initramfs.sh
   COMMENT "guest initramfs (cpio newc)" VERBATIM)
-add_custom_target(guest_userland ALL DEPENDS ${_simx_guest_outputs} ${SIMX_GUEST_INITRAMFS})
+add_custom_target(guest_userland ALL DEPENDS ${_simx_guest_outputs} ${_simx_guest_libraries} ${SIMX_GUEST_INITRAMFS})

@@ -14,6 +14,8 @@
 #include "kernel/mm/zero_page.h"
 #include "kernel/proc/command_line.h"
 #include "kernel/proc/init.h"
+#include "kernel/proc/process.h"
+#include "kernel/sched/scheduler.h"
 
 namespace kernel {
 namespace {
@@ -40,9 +42,17 @@ void secondary_main(u32 cpu) {
     KASSERT(cpu == hal::current_cpu(), "cpu %u started as %u", cpu, hal::current_cpu());
     pmm::init_cpu();
     load_kernel_address_space();
+    // A boot with a program: schedule until init ends. Without: the
+    // self-test (whose frame accounting starts before this CPU allocates
+    // anything, so the idle task is made only when it will schedule).
+    if (!__atomic_load_n(&g_self_test, __ATOMIC_ACQUIRE)) {
+        scheduler_init_cpu();
+        __atomic_fetch_add(&g_cpus_online, 1u, __ATOMIC_ACQ_REL);
+        run_idle_loop(init_exited);
+        return;
+    }
     __atomic_fetch_add(&g_cpus_online, 1u, __ATOMIC_ACQ_REL);
-    // Until the scheduler gives them work, secondaries run the self-test or nothing.
-    if (__atomic_load_n(&g_self_test, __ATOMIC_ACQUIRE)) memory_self_test_run_on_this_cpu();
+    memory_self_test_run_on_this_cpu();
     __atomic_fetch_add(&g_cpus_tested, 1u, __ATOMIC_ACQ_REL);
 }
 
@@ -60,6 +70,8 @@ int boot_main() {
     vma_cache_init();
     zero_page_init();
 
+    scheduler_init_cpu();
+
     CommandLine command_line;
     const char* reason = "";
     if (parse_command_line(info.command_line, command_line, &reason) < 0) panic("kernel command line: %s", reason);
@@ -74,10 +86,7 @@ int boot_main() {
     hal::start_secondary_cpus(secondary_main);
     while (__atomic_load_n(&g_cpus_online, __ATOMIC_ACQUIRE) < info.cpu_count) hal::cpu_relax();
     kprintf("simx kernel: %u CPUs online\n", g_cpus_online);
-    if (!self_test) {
-        while (__atomic_load_n(&g_cpus_tested, __ATOMIC_ACQUIRE) < info.cpu_count - 1) hal::cpu_relax();
-        return run_init(command_line);
-    }
+    if (!self_test) return run_init(command_line);
     memory_self_test_run_on_this_cpu();
     __atomic_fetch_add(&g_cpus_tested, 1u, __ATOMIC_ACQ_REL);
     while (__atomic_load_n(&g_cpus_tested, __ATOMIC_ACQUIRE) < info.cpu_count) hal::cpu_relax();

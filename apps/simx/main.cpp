@@ -1,7 +1,7 @@
 // simx: the command-line program.
 //
 //   simx run     [machine options] [run options] PROGRAM [ARGS...]
-//                                                      run a static x86-64 Linux program
+//                                                      run an x86-64 Linux program
 //   simx pattern [machine options] [pattern options]   drive the modeled MMU
 //   simx boot    [machine options]                     boot the kernel and run its self-test
 //   simx config  [machine options]                     print the effective machine
@@ -33,7 +33,7 @@ constexpr const char* kUsage =
     "usage: simx COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
-    "  run       run a static x86-64 Linux program on the simulated machine, then print the counters\n"
+    "  run       run an x86-64 Linux program on the simulated machine, then print the counters\n"
     "  pattern   run a built-in access pattern on every CPU's MMU and print the counters\n"
     "  boot      boot the kernel on the simulated machine (it runs its self-test) and print the counters\n"
     "  config    print every machine key with its effective value\n"
@@ -136,10 +136,12 @@ int cmd_run(int argc, char** argv) {
     po::variables_map vm = parse(desc, first, argv);
     if (vm.count("help") || first >= argc) {
         std::cout << "usage: simx run [OPTIONS] PROGRAM [ARGS...]\n\n"
-                     "Boots the kernel on a fresh simulated machine and runs PROGRAM, a static x86-64\n"
-                     "Linux ELF (e.g. built with musl-gcc -static), with this terminal's stdin, stdout\n"
-                     "and stderr. Exits with the program's status (128 + N if signal N killed it) and\n"
-                     "prints the counters of the run to stderr.\n\n"
+                     "Boots the kernel on a fresh simulated machine and runs PROGRAM, an x86-64 Linux\n"
+                     "ELF (static, static-PIE, or dynamically linked against musl: the host's loader\n"
+                     "is packed with it), as pid 1 with this terminal's stdin, stdout and stderr. It\n"
+                     "may fork, exec and wait; --cpus N runs its processes on N CPUs. Exits with the\n"
+                     "program's status (128 + N if signal N killed it) and prints the counters of the\n"
+                     "run to stderr.\n\n"
                   << desc;
         return vm.count("help") ? 0 : 2;
     }

@@ -1,7 +1,9 @@
 #include "apps/simx/run_job.h"
 
+#include <elf.h>
 #include <fmt/format.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,6 +23,28 @@ std::vector<uint8_t> read_file(const std::string& path, const char* what) {
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw SimError(fmt::format("cannot read {} '{}'", what, path));
     return bytes;
+}
+
+// The PT_INTERP path of an ELF64 image, or "" when it has none. Anything
+// malformed also gives "": the kernel's loader refuses it with the reason.
+std::string interpreter_of(const std::vector<uint8_t>& image) {
+    Elf64_Ehdr eh;
+    if (image.size() < sizeof eh) return "";
+    std::memcpy(&eh, image.data(), sizeof eh);
+    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr))
+        return "";
+    for (uint32_t i = 0; i < eh.e_phnum; ++i) {
+        const uint64_t at = eh.e_phoff + uint64_t{i} * sizeof(Elf64_Phdr);
+        if (eh.e_phoff > image.size() || at > image.size() || image.size() - at < sizeof(Elf64_Phdr)) return "";
+        Elf64_Phdr ph;
+        std::memcpy(&ph, image.data() + at, sizeof ph);
+        if (ph.p_type != PT_INTERP) continue;
+        if (ph.p_offset > image.size() || ph.p_filesz > image.size() - ph.p_offset || ph.p_filesz < 2) return "";
+        const char* path = reinterpret_cast<const char*>(image.data() + ph.p_offset);
+        return std::string(path, strnlen(path, ph.p_filesz));
+    }
+    return "";
 }
 
 // One word of the kernel command line, quoted so spaces, quotes and
@@ -77,6 +101,7 @@ std::string report_table(const MachineConfig& config, const StatsRegistry& machi
         {"exceptions", {"kernel.exceptions"}},
         {"uaccess bytes", {"kernel.uaccess_bytes"}},
         {"context switches", {"kernel.context_switches"}},
+        {"timer interrupts", {"kernel.timer_interrupts"}},
         {"CR3 writes", {"kernel.cr3_writes"}},
         {"INVLPG", {"kernel.invlpg"}},
         {"frames zeroed", {"kernel.frames_zeroed"}},
@@ -163,9 +188,28 @@ std::string run_command_line(const MachineConfig& config, const RunJobOptions& o
 std::vector<uint8_t> run_initramfs(const RunJobOptions& o) {
     std::vector<uint8_t> archive;
     if (!o.initramfs.empty()) archive = read_file(o.initramfs, "initramfs");
+    const std::vector<uint8_t> program = read_file(o.program, "program");
     CpioWriter w;
     w.add_directory("host");
-    w.add_file("host/" + program_name(o.program), read_file(o.program, "program"));
+    w.add_file("host/" + program_name(o.program), program);
+    // A dynamically linked program without an initramfs of the user's: the
+    // host's interpreter at the same path, as qemu-user runs a program with the
+    // host's loader (and the libraries it needs from the same place: only
+    // musl's libc.so, which is its loader, for musl-gcc's programs).
+    const std::string interp = interpreter_of(program);
+    if (!interp.empty() && o.initramfs.empty()) {
+        if (interp.front() != '/' || interp.find("/../") != std::string::npos)
+            throw SimError(fmt::format("'{}' names the interpreter '{}', not an absolute path", o.program, interp));
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(interp, ec))
+            throw SimError(fmt::format("'{}' is dynamically linked and needs the interpreter {}, which this host does "
+                                       "not have (install it, or give --initramfs with it)",
+                                       o.program, interp));
+        const std::string relative = interp.substr(1);
+        for (size_t slash = relative.find('/'); slash != std::string::npos; slash = relative.find('/', slash + 1))
+            w.add_directory(relative.substr(0, slash));  // the kernel keeps an existing one
+        w.add_file(relative, read_file(interp, "interpreter"));
+    }
     const std::vector<uint8_t> ours = w.finish();
     archive.insert(archive.end(), ours.begin(), ours.end());
     return archive;

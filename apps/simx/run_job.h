@@ -1,8 +1,13 @@
 // `simx run PROGRAM [ARGS...]`: the main job. Boots the kernel on a fresh
-// simulated machine with PROGRAM (a static x86-64 Linux ELF on the host) in
-// its initramfs at /host/<name> and runs it as init: its stdin, stdout and
+// simulated machine with PROGRAM (an x86-64 Linux ELF on the host) in its
+// initramfs at /host/<name> and runs it as init: its stdin, stdout and
 // stderr are the host's, its exit status is simx's, and the counters of the
 // run (per CPU and for the process) follow on stderr.
+//
+// A dynamically linked PROGRAM (one with a PT_INTERP) needs its interpreter
+// in the guest's file system: given no --initramfs, the host's file at that
+// path is packed there too (as qemu-user uses the host's loader); with one,
+// the archive must hold it (the guest_userland initramfs has musl's).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +38,9 @@ struct RunJobResult {
 
 // The kernel command line that runs the program (exposed for tests).
 std::string run_command_line(const MachineConfig& config, const RunJobOptions& options);
-// The initramfs: options.initramfs's bytes, then an archive with the program.
+// The initramfs: options.initramfs's bytes, then an archive with the program
+// (and, without options.initramfs, the host's copy of its interpreter).
+// Throws SimError when the program needs an interpreter the host lacks.
 std::vector<uint8_t> run_initramfs(const RunJobOptions& options);
 
 // Runs it. Program output goes to `out`/`err`, input comes from `in`. Throws

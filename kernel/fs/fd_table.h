@@ -56,6 +56,8 @@ public:
     // Closes every fd marked close-on-exec (execve).
     void close_on_exec();
     u32 used() const { return used_; }
+    // Slots allocated now (Linux's fdt->max_fds: select looks no further).
+    u32 capacity() const { return __atomic_load_n(&capacity_, __ATOMIC_RELAXED); }
 
     // Panics, naming the fd, unless every invariant above holds.
     void check_invariants();

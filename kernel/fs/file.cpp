@@ -2,6 +2,7 @@
 
 #include "kernel/fs/char_device.h"
 #include "kernel/fs/inode.h"
+#include "kernel/fs/pipe.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/new.h"
 #include "kernel/lib/panic.h"
@@ -53,6 +54,7 @@ void file_put(File* file) {
     const u32 before = __atomic_fetch_sub(&file->refs, 1u, __ATOMIC_ACQ_REL);
     KASSERT(before != 0, "file_put without a reference");
     if (before != 1) return;
+    if (file->pipe) pipe_release(*file);
     inode_put(file->inode);
     file->~File();
     kfree(file);
@@ -60,9 +62,17 @@ void file_put(File* file) {
 
 bool file_reads_fully(const File& file) { return file.inode->is_regular(); }
 
+u32 file_poll(File& file) {
+    using namespace linux;
+    if (file.is_path_only()) return kPollnval;  // poll's fdget refuses O_PATH descriptions
+    if (file.pipe) return pipe_poll(file);
+    return kPollin | kPollout | kPollrdnorm | kPollwrnorm;
+}
+
 i64 file_read(File& file, u8* buffer, usize length) {
     if (const i64 rc = check_readable(file); rc < 0) return rc;
     if (file.device) return file.device->read(file, buffer, length);
+    if (file.pipe) return pipe_read(file, buffer, length, true);
     if (!file.inode->is_regular()) return -linux::kEinval;
     SpinGuard guard(file.lock);
     const i64 n = tmpfs_read(*file.inode, file.offset, buffer, length);
@@ -73,6 +83,7 @@ i64 file_read(File& file, u8* buffer, usize length) {
 i64 file_write(File& file, const u8* buffer, usize length) {
     if (const i64 rc = check_writable(file); rc < 0) return rc;
     if (file.device) return file.device->write(file, buffer, length);
+    if (file.pipe) return pipe_write(file, buffer, length, length <= kPipeBuf);
     if (!file.inode->is_regular()) return -linux::kEinval;
     SpinGuard guard(file.lock);
     if (file.flags & linux::kOAppend) {
@@ -89,6 +100,7 @@ i64 file_write(File& file, const u8* buffer, usize length) {
 
 i64 file_pread(File& file, u8* buffer, usize length, u64 offset) {
     if (const i64 rc = check_readable(file); rc < 0) return rc;
+    if (file.pipe) return -linux::kEspipe;
     if (file.device) {
         if (file.device->terminal) return -linux::kEspipe;
         return file.device->read(file, buffer, length);
@@ -99,6 +111,7 @@ i64 file_pread(File& file, u8* buffer, usize length, u64 offset) {
 
 i64 file_pwrite(File& file, const u8* buffer, usize length, u64 offset) {
     if (const i64 rc = check_writable(file); rc < 0) return rc;
+    if (file.pipe) return -linux::kEspipe;
     if (file.device) {
         if (file.device->terminal) return -linux::kEspipe;
         return file.device->write(file, buffer, length);
@@ -121,6 +134,7 @@ void file_unread(File& file, u64 bytes) {
 
 i64 file_lseek(File& file, i64 offset, u32 whence) {
     using namespace linux;
+    if (file.pipe || file.inode->is_fifo()) return -kEspipe;
     if (file.device) {
         // A tty cannot seek; mem.c's devices and random's say 0 to every seek.
         if (file.device->terminal) return -kEspipe;
@@ -198,6 +212,7 @@ i64 file_getdents(File& file, u8* buffer, usize length) {
             case InodeType::kDirectory: type = kDtDir; break;
             case InodeType::kCharDevice: type = kDtChr; break;
             case InodeType::kSymlink: type = kDtLnk; break;
+            case InodeType::kFifo: type = kDtFifo; break;
         }
         if (!emit(e->inode->ino, e->name, e->name_length, type, e->seq + 1)) break;
     }

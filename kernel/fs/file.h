@@ -25,6 +25,7 @@ namespace kernel {
 
 struct Inode;
 struct CharDevice;
+struct Pipe;
 
 struct File {
     u32 refs = 1;                 // atomic
@@ -32,6 +33,7 @@ struct File {
     Inode* inode = nullptr;
     const CharDevice* device = nullptr;  // character devices
     hal::TerminalStream stream = hal::TerminalStream::kOutput;  // the console: where writes go
+    Pipe* pipe = nullptr;         // a pipe's read or write end (pipe.h), released with the description
     SpinLock lock{"file"};
     u64 offset = 0;
 
@@ -62,12 +64,18 @@ i64 file_pwrite(File& file, const u8* buffer, usize length, u64 offset);
 // not deliver (the user buffer faulted), so the next read sees them again, as
 // Linux advances the offset only by what reached the caller.
 void file_unread(File& file, u64 bytes);
-// lseek(2): the new offset or -EINVAL / -ESPIPE / -ENXIO.
+// lseek(2): the new offset or -EINVAL / -ESPIPE (a terminal, a pipe) / -ENXIO.
 i64 file_lseek(File& file, i64 offset, u32 whence);
 // getdents64 records into `buffer` from the file position: bytes filled, 0 at
 // the end, -EINVAL when not even one record fits, -ENOTDIR, -ENOENT for a
 // removed directory.
 i64 file_getdents(File& file, u8* buffer, usize length);
+// poll(2) readiness (POLLIN, POLLOUT, POLLHUP, POLLERR, ... of fs_abi.h):
+// a pipe's from its state; regular files and directories are always ready,
+// as Linux's DEFAULT_POLLMASK; devices are always ready too — the console
+// included, since the sim's terminal cannot tell whether input waits
+// without blocking for it, so POLLIN is reported and a read may block.
+u32 file_poll(File& file);
 // Reading a regular file may return a short count only at its end; a device
 // (the console) may return what it has. The syscall layer stops there.
 bool file_reads_fully(const File& file);

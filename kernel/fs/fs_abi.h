@@ -65,7 +65,7 @@ inline constexpr u32 kSIfifo = 0010000;
 inline constexpr u32 kSPermMask = 07777;
 
 // ---- d_type in linux_dirent64
-inline constexpr u8 kDtUnknown = 0, kDtChr = 2, kDtDir = 4, kDtReg = 8, kDtLnk = 10;
+inline constexpr u8 kDtUnknown = 0, kDtFifo = 1, kDtChr = 2, kDtDir = 4, kDtReg = 8, kDtLnk = 10;
 
 // ---- limits
 inline constexpr usize kPathMax = 4096;    // PATH_MAX, the NUL included
@@ -151,7 +151,19 @@ static_assert(sizeof(Iovec) == 16, "struct iovec");
 inline constexpr u64 kTcgets = 0x5401, kTcsets = 0x5402, kTcsetsw = 0x5403, kTcsetsf = 0x5404;
 inline constexpr u64 kTiocgpgrp = 0x540f, kTiocspgrp = 0x5410;
 inline constexpr u64 kTiocgwinsz = 0x5413, kTiocswinsz = 0x5414;
+inline constexpr u64 kFionread = 0x541b;  // FIONREAD: bytes a pipe holds
 inline constexpr u64 kFionbio = 0x5421, kFionclex = 0x5450, kFioclex = 0x5451;
+
+// ---- poll(2) (include/uapi/asm-generic/poll.h)
+inline constexpr u32 kPollin = 0x001, kPollpri = 0x002, kPollout = 0x004, kPollerr = 0x008, kPollhup = 0x010,
+                     kPollnval = 0x020, kPollrdnorm = 0x040, kPollrdband = 0x080, kPollwrnorm = 0x100,
+                     kPollwrband = 0x200;
+struct PollFd {
+    i32 fd;
+    u16 events;   // a C short; only its bits matter
+    u16 revents;
+};
+static_assert(sizeof(PollFd) == 8, "struct pollfd");
 
 // The kernel's struct termios (TCGETS), not libc's larger one.
 inline constexpr usize kNccs = 19;

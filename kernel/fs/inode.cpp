@@ -50,6 +50,7 @@ Inode* inode_alloc(InodeType type, u32 permissions) {
         case InodeType::kDirectory: format = 0040000; break;
         case InodeType::kCharDevice: format = 0020000; break;
         case InodeType::kSymlink: format = 0120000; break;
+        case InodeType::kFifo: format = 0010000; break;
     }
     inode->mode = format | (permissions & 07777);
     inode->ino = s.next_ino++;

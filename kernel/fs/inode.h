@@ -32,7 +32,8 @@
 
 namespace kernel {
 
-enum class InodeType : u8 { kRegular, kDirectory, kCharDevice, kSymlink };
+// kFifo: a pipe's inode (kernel/fs/pipe.h), never linked into a directory.
+enum class InodeType : u8 { kRegular, kDirectory, kCharDevice, kSymlink, kFifo };
 
 // Linux's st_dev of our tmpfs (an anonymous device number, as tmpfs gets).
 inline constexpr u64 kTmpfsDevice = 0x15;
@@ -62,6 +63,7 @@ struct Inode {
     bool is_regular() const { return type == InodeType::kRegular; }
     bool is_symlink() const { return type == InodeType::kSymlink; }
     bool is_char_device() const { return type == InodeType::kCharDevice; }
+    bool is_fifo() const { return type == InodeType::kFifo; }
 };
 
 // The namespace lock.

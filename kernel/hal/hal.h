@@ -165,6 +165,17 @@ void context_switch(KernelContext* to);
 // Frees a context that is not running and will not be switched to again.
 void context_destroy(KernelContext* context);
 
+// ---------------------------------------------------------------- timer
+
+// The vector the CPU's timer interrupts with (Linux's LOCAL_TIMER_VECTOR).
+inline constexpr u8 kTimerVector = 0xec;
+// Arms this CPU's one-shot timer for `deadline` (hal::cycles() units); 0
+// disarms it. The interrupt is taken in user mode only (the kernel runs with
+// interrupts off): at the first instruction boundary at or after the
+// deadline, the CPU calls on_interrupt(frame, kTimerVector) on the running
+// context, as for any interrupt; the timer is then disarmed.
+void timer_set_deadline(u64 deadline);
+
 // ---------------------------------------------------------------- user mode
 
 // Enters user mode at frame (CS/SS the user selectors, RFLAGS with IF) in the

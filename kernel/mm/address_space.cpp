@@ -48,7 +48,21 @@ AddressSpace* AddressSpace::create(const AddressSpaceOptions& options) {
     void* memory = kmalloc(sizeof(AddressSpace));
     if (!memory) return nullptr;
     auto* space = new (memory) AddressSpace(options);
+    static u64 next_generation = 1;
+    space->generation_ = __atomic_fetch_add(&next_generation, 1, __ATOMIC_RELAXED);
+    space->anon_ = anon_object_create();
+    if (!space->anon_ || !anon_link(*space->anon_, *space, space->anon_links_)) {
+        if (space->anon_ && space->anon_links_.empty()) {
+            space->anon_->~AnonObject();
+            kfree(space->anon_);
+        }
+        anon_unlink_all(space->anon_links_);
+        space->~AddressSpace();
+        kfree(memory);
+        return nullptr;
+    }
     if (create_process_page_table(space->pt_, pmm_table_allocator(), kernel_page_table()) != PtStatus::kOk) {
+        anon_unlink_all(space->anon_links_);
         space->~AddressSpace();
         kfree(memory);
         return nullptr;
@@ -67,6 +81,8 @@ void AddressSpace::destroy(AddressSpace* space) {
                 static_cast<unsigned long long>(space->resident_), static_cast<unsigned long long>(space->zero_ptes_));
         space->pt_.destroy(zap.inv);
         space->finish(zap);
+        // Every PTE of this space is gone: objects only it linked hold no frame.
+        anon_unlink_all(space->anon_links_);
     }
     space->~AddressSpace();
     kfree(space);
@@ -185,14 +201,18 @@ void AddressSpace::zap_range(u64 start, u64 end, ZapBatch& zap) {
     zero_ptes_ -= zeros;
 }
 
-void AddressSpace::keep_zero_page_read_only(u64 start, u64 end, const PageAttrs& attrs, TlbInvalidation& inv) {
-    if (!attrs.writable || zero_ptes_ == 0) return;
+// Linux's can_change_pte_writable: only a frame this PTE alone maps may be
+// written through it; the others wait for a write fault (cow.cpp).
+void AddressSpace::keep_shared_frames_read_only(const Vma& vma, const PageAttrs& attrs, TlbInvalidation& inv) {
+    if (!attrs.writable || vma.has(vma_flag::kShared)) return;
     PageAttrs read_only = attrs;
     read_only.writable = false;
-    for_each_leaf(pt_, start, end, [&](u64 va, Pte leaf, unsigned level) {
-        if (!is_zero_page(leaf.frame(level))) return;
+    for_each_leaf(pt_, vma.start, vma.end, [&](u64 va, Pte leaf, unsigned level) {
+        const PhysAddr frame = leaf.frame(level);
+        if (!is_zero_page(frame) && __atomic_load_n(&pmm::phys_to_page(frame)->mapcount, __ATOMIC_ACQUIRE) == 1)
+            return;
         const PtStatus s = pt_.protect(VirtAddr{va}, kPageSize, read_only, inv);
-        KASSERT(s == PtStatus::kOk, "zero page at %#llx: %s", static_cast<unsigned long long>(va), describe(s));
+        KASSERT(s == PtStatus::kOk, "shared frame at %#llx: %s", static_cast<unsigned long long>(va), describe(s));
     });
 }
 
@@ -201,10 +221,9 @@ void AddressSpace::finish(ZapBatch& zap) {
     // frame or a table is reused: today that is this CPU only (see header).
     flush_tlb_local(zap.inv, pcid_);
     while (Page* page = zap.frames.pop_front()) {
-        KASSERT(page->mapcount == 0 && page->refcount >= 1, "freeing frame with mapcount %d refcount %d",
-                page->mapcount, page->refcount);
-        page->flags &= ~page_flag::kAnon;
-        page->owner = Page::Owner{};
+        // rmap_remove made it forget its object when its last PTE went.
+        KASSERT(page->mapcount == 0 && page->refcount >= 1 && !page->has(page_flag::kAnon),
+                "freeing frame with mapcount %d refcount %d flags %#x", page->mapcount, page->refcount, page->flags);
         // A pinned frame outlives its mapping: its last unpin frees it (pin.cpp).
         if (page_release_mapping(page)) pmm::free_page(page);
     }

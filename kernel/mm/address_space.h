@@ -35,19 +35,38 @@
 // options allow it.
 //
 // Locking: one lock per address space serializes every call here and every
-// page fault (Linux's mmap_lock, here a spinlock); it is taken before the page
-// table's own lock. TLB invalidations: until the shootdown layer exists, every
-// edit is flushed on the calling CPU (flush_tlb_local), so an address space
-// must be live on at most that CPU; frames and tables are freed only after the
-// flush (unhook -> invalidate -> free).
+// page fault (Linux's mmap_lock, here a spinlock); it is taken before a
+// reverse-map object's lock (rmap.h), which is taken before a page table's
+// own lock; fork holds the parent's, then the new child's.
+//
+// TLB invalidations: until the shootdown layer exists, every edit is flushed
+// on the calling CPU (flush_tlb_local), so an address space must be live on at
+// most that CPU; frames and tables are freed only after the flush (unhook ->
+// invalidate -> free). fork keeps the rule: the parent's PTEs it makes
+// read-only are flushed on the calling CPU before it returns, and the child is
+// live nowhere yet. (With the shootdown layer, fork must flush every CPU the
+// parent is live on before returning, as Linux's flush_tlb_mm in dup_mmap.)
+//
+// Fork and copy-on-write (fork.cpp, cow.cpp; Linux's dup_mmap,
+// copy_page_range, do_wp_page): the child gets a copy of every VMA, the heap
+// break and the options. A private frame becomes shared by both, read-only in
+// both; the first write in either copies it (cow_copy), or, when that space
+// is by then its only mapper and no pin holds it, makes it writable again
+// (cow_reuse). A pinned private frame is copied for the child at fork, so the
+// pin's owner keeps the parent's page (Linux's page_needs_cow_for_dma). The
+// zero page stays shared read-only. Shared anonymous frames are mapped by both
+// with the VMA's rights; a later mmap in either is its own.
 //
 // Invariants (check_invariants): the VMA tree's and vma.h's; every present
 // user PTE lies inside a VMA, is a 4 KiB leaf, and grants no right the VMA
-// lacks; every mapped frame is anonymous, names this space and its address in
-// its reverse map, and its mapcount equals the PTEs that map it, except the
-// shared zero page (zero_page.h), which is only ever mapped read-only in
-// private VMAs and has no reverse map; the counts of resident frames and of
-// zero-page PTEs match; brk_start <= brk.
+// lacks; every mapped frame is anonymous, records an object this space links
+// and its own address (rmap.h), and its mapcount equals the PTEs that map it
+// in every address space, each of which rmap_walk finds (this one's among
+// them); a writable PTE in a private VMA maps a frame no other PTE maps (the
+// COW rule); refcount >= 1. The shared zero page (zero_page.h) is only ever
+// mapped read-only in private VMAs and has no reverse map. The counts of
+// resident frames and of zero-page PTEs match; this space links its own
+// object; brk_start <= brk.
 #pragma once
 
 #include "kernel/lib/spinlock.h"
@@ -75,13 +94,16 @@ struct AddressSpaceOptions {
 };
 
 // Page faults resolved or refused, by kind (per address space). Each fault
-// counts once among demand_zero, zero_page, permission, maperr, accerr and
-// oom; stack_growth counts the faults that also extended a stack.
+// counts once among demand_zero, zero_page, permission, cow_copy, cow_reuse,
+// maperr, accerr and oom; stack_growth counts the faults that also extended a
+// stack.
 struct FaultCounters {
     u64 demand_zero = 0;   // a fresh zeroed frame mapped where nothing was
     u64 zero_page = 0;     // the shared zero page mapped read-only where nothing was
     u64 permission = 0;    // a present PTE: refreshed to its VMA's rights (stale TLB), or the
                            // zero page replaced by a fresh frame on a write
+    u64 cow_copy = 0;      // a write to a frame shared since fork (or pinned): copied into a fresh frame
+    u64 cow_reuse = 0;     // a write to a read-only private frame now mapped only here: made writable
     u64 stack_growth = 0;  // a grows-down VMA extended down to the fault
     u64 maperr = 0;        // SIGSEGV/SEGV_MAPERR: no VMA there (or in a stack guard gap)
     u64 accerr = 0;        // SIGSEGV/SEGV_ACCERR: the VMA lacks the right
@@ -112,6 +134,12 @@ public:
     // Unmaps everything, frees every frame, table and VMA, and the object.
     // It must not be loaded in this CPU's CR3.
     static void destroy(AddressSpace* space);
+    // Linux's fork (dup_mmap): a new address space with a copy of every VMA,
+    // the break and the options, sharing the frames copy-on-write (see
+    // "Fork and copy-on-write" above); nullptr when memory runs out, with this
+    // space unchanged but for PTEs made read-only (a later write reuses them)
+    // and shared VMAs populated. fork.cpp.
+    AddressSpace* fork();
 
     AddressSpace(const AddressSpace&) = delete;
     AddressSpace& operator=(const AddressSpace&) = delete;
@@ -154,10 +182,16 @@ public:
     // The PCID this address space runs under: 0 until the per-CPU ASID cache
     // (DESIGN.md "TLB coherence layer") hands them out.
     u16 pcid() const { return pcid_; }
+    // A number no other address space ever has (a root frame or the object's
+    // memory may be reused after a destroy; this is not): what the scheduler
+    // compares to know whether a CPU already has this space loaded.
+    u64 generation() const { return generation_; }
     const AddressSpaceOptions& options() const { return options_; }
     const FaultCounters& fault_counters() const { return faults_; }
-    u64 resident_pages() const { return resident_; }       // frames of its own mapped
+    u64 resident_pages() const { return resident_; }       // PTEs mapping frames (shared ones counted in each space)
     u64 zero_page_ptes() const { return zero_ptes_; }      // PTEs mapping the shared zero page
+    // The reverse-map object of the frames this space creates (rmap.h).
+    AnonObject* anon_object() const { return anon_; }
     // The ELF loader's layout (kernel/proc/aslr.h): where the heap begins and
     // the top of the mmap area. Only on a fresh space, before any brk.
     void set_program_layout(u64 brk_start, u64 mmap_base);
@@ -204,20 +238,31 @@ private:
     bool grow_stack(Vma& stack, u64 address);
     bool map_fresh_frame(Vma& vma, u64 page);
     bool map_shared_zero_page(Vma& vma, u64 page);
-    // After pt_.protect made [start, end) writable: zero-page PTEs stay read-only.
-    void keep_zero_page_read_only(u64 start, u64 end, const PageAttrs& attrs, TlbInvalidation& inv);
+    // After pt_.protect gave `vma` its rights `attrs`: in a private VMA, PTEs of
+    // the zero page or of a frame another PTE maps stay read-only.
+    void keep_shared_frames_read_only(const Vma& vma, const PageAttrs& attrs, TlbInvalidation& inv);
+
+    // cow.cpp: a write fault on the present, read-only frame m of a writable
+    // private VMA: reuse or copy it; counts the fault.
+    void break_cow(Vma& vma, u64 page, const Mapping& m, FaultResult& r);
+
+    // fork.cpp
+    bool populate_shared(Vma& vma);
+    bool copy_vma_pages(const Vma& vma, AddressSpace& child, ZapBatch& parent_zap);
 
     PageTable pt_;
     VmaTree vmas_;
     SpinLock lock_{"address_space"};
     AddressSpaceOptions options_;
     u16 pcid_ = 0;
+    u64 generation_ = 0;
     u64 brk_ = 0;
-    u64 resident_ = 0;      // frames mapped (own frames, reverse-mapped)
+    u64 resident_ = 0;      // PTEs mapping reverse-mapped frames (not the zero page)
     u64 zero_ptes_ = 0;     // PTEs mapping the shared zero page
-    u64 next_shared_id_ = 1;
     u64 pins_taken_ = 0;
     FaultCounters faults_;
+    AnonObject* anon_ = nullptr;  // its own reverse-map object
+    AnonLinks anon_links_;        // the objects whose frames it may map, its own included
 };
 
 // PageTable attributes for a VMA's rights (see "Rights in the page table").
@@ -225,14 +270,19 @@ PageAttrs attrs_for_prot(u32 prot);
 
 template <typename Fn>
 u32 rmap_walk(const Page& page, Fn&& fn) {
-    AddressSpace* space = rmap_anon_space(page);
-    if (!space) return 0;
+    AnonObject* object = rmap_anon_object(page);
+    if (!object) return 0;
     const u64 va = rmap_anon_address(page);
-    Mapping m;
-    if (!space->page_table().lookup(VirtAddr{va}, &m)) return 0;
-    if (!(m.frame == pmm::page_to_phys(&page))) return 0;
-    fn(*space, va);
-    return 1;
+    const PhysAddr frame = pmm::page_to_phys(&page);
+    u32 found = 0;
+    SpinGuard guard(object->lock);
+    object->links.for_each([&](AnonLink& link) {
+        Mapping m;
+        if (!link.space->page_table().lookup(VirtAddr{va}, &m) || !(m.frame == frame)) return;
+        fn(*link.space, va);
+        ++found;
+    });
+    return found;
 }
 
 }  // namespace kernel

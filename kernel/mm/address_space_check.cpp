@@ -1,7 +1,8 @@
 // AddressSpace::check_invariants (address_space.h): the VMA tree, then every
-// present user PTE against its VMA and its frame's reverse map. Two walks of
-// the page table: the first counts, in each frame's descriptor, the PTEs that
-// map it; the second compares the counts with mapcount.
+// present user PTE against its VMA and its frame's reverse map. A frame may be
+// mapped by several address spaces since fork: for each, rmap_walk must find
+// as many PTEs, over all the spaces linked to its object, as its mapcount
+// says, this one's among them.
 #include "kernel/lib/panic.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/layout.h"
@@ -11,8 +12,6 @@
 
 namespace kernel {
 namespace {
-
-u32 g_check_epoch = 0;
 
 unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
 
@@ -47,8 +46,12 @@ void AddressSpace::check_invariants() {
     }
     KASSERT(brk_ >= options_.brk_start, "break %#llx below the heap's start %#llx", ull(brk_), ull(options_.brk_start));
 
-    u32 epoch = __atomic_add_fetch(&g_check_epoch, 1u, __ATOMIC_RELAXED);
-    if (epoch == 0) epoch = __atomic_add_fetch(&g_check_epoch, 1u, __ATOMIC_RELAXED);
+    bool own_linked = false;
+    anon_links_.for_each([&](const AnonLink& l) {
+        KASSERT(l.space == this, "a link of this space names space %p", static_cast<void*>(l.space));
+        own_linked |= l.object == anon_;
+    });
+    KASSERT(anon_ && own_linked, "the space does not link its own reverse-map object");
     const bool nx = pt_.config().nx;
     u64 leaves = 0, zeros = 0;
     for_each_leaf(pt_, 0, user_end, [&](u64 va, Pte e, unsigned level) {
@@ -68,26 +71,25 @@ void AddressSpace::check_invariants() {
                     "the zero page is mapped writable or in a shared VMA at %#llx", ull(va));
             return;
         }
-        Page* page = pmm::phys_to_page(e.frame(level));
-        KASSERT(rmap_anon_space(*page) == this && rmap_anon_address(*page) == va,
-                "frame %#llx mapped at %#llx: its reverse map says %p at %#llx", ull(e.frame(level).value), ull(va),
-                static_cast<void*>(rmap_anon_space(*page)), ull(rmap_anon_address(*page)));
-        if (page->owner.anon.check_epoch != epoch) {
-            page->owner.anon.check_epoch = epoch;
-            page->owner.anon.check_count = 0;
-        }
-        ++page->owner.anon.check_count;
+        const Page* page = pmm::phys_to_page(e.frame(level));
+        const AnonObject* object = rmap_anon_object(*page);
+        KASSERT(object && rmap_anon_address(*page) == va,
+                "frame %#llx mapped at %#llx: its reverse map says object %p at %#llx", ull(e.frame(level).value),
+                ull(va), static_cast<const void*>(object), ull(rmap_anon_address(*page)));
+        const i32 mapcount = __atomic_load_n(&page->mapcount, __ATOMIC_ACQUIRE);
+        KASSERT(!e.writable() || v->has(vma_flag::kShared) || mapcount == 1,
+                "frame %#llx is writable at %#llx in a private VMA and mapped %d times (COW broken)",
+                ull(e.frame(level).value), ull(va), mapcount);
+        bool found_here = false;
+        const u32 found = rmap_walk(*page, [&](AddressSpace& s, u64) { found_here |= &s == this; });
+        KASSERT(found_here && mapcount == static_cast<i32>(found) && page->refcount >= 1,
+                "frame %#llx at %#llx: mapcount %d, the reverse map finds %u PTEs (this one %s), refcount %d",
+                ull(e.frame(level).value), ull(va), mapcount, found, found_here ? "among them" : "missing",
+                page->refcount);
     });
     KASSERT(leaves == resident_ + zeros && zeros == zero_ptes_,
             "%llu present user PTEs, %llu of them the zero page; counted %llu frames and %llu zero pages",
             ull(leaves), ull(zeros), ull(resident_), ull(zero_ptes_));
-    for_each_leaf(pt_, 0, user_end, [&](u64 va, Pte e, unsigned level) {
-        if (is_zero_page(e.frame(level))) return;
-        const Page* page = pmm::phys_to_page(e.frame(level));
-        KASSERT(page->mapcount == static_cast<i32>(page->owner.anon.check_count) && page->refcount >= 1,
-                "frame %#llx at %#llx: mapcount %d, %u PTEs map it, refcount %d", ull(e.frame(level).value), ull(va),
-                page->mapcount, page->owner.anon.check_count, page->refcount);
-    });
     pt_.check_invariants();
 }
 

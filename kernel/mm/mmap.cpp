@@ -17,6 +17,8 @@ namespace {
 
 constexpr u32 kProtMask = kProtRead | kProtWrite | kProtExec;
 
+u64 g_next_shared_id = 0;  // the last shared anonymous object named
+
 // align_up that reports overflow (Linux's PAGE_ALIGN wrapping to 0).
 bool page_align(u64 length, u64* out) {
     if (length > ~u64{0} - (kPageSize - 1)) return false;
@@ -126,7 +128,8 @@ i64 AddressSpace::map_anonymous_locked(u64 start, u64 length, u32 prot, u32 flag
     if ((flags & kMapType) == kMapShared) {
         v.flags |= vma_flag::kShared;
         v.pgoff = 0;  // offset 0 of its own shared object (Linux: pgoff = 0 for shmem)
-        v.shared_id = next_shared_id_++;
+        // Unique across address spaces: fork hands a shared VMA to the child.
+        v.shared_id = __atomic_add_fetch(&g_next_shared_id, 1, __ATOMIC_RELAXED);
     } else {
         v.pgoff = start >> kPageShift;
     }
@@ -201,7 +204,7 @@ i64 AddressSpace::mprotect(u64 addr, u64 length, u32 prot) {
         // The new rights apply to the pages already present too.
         const PtStatus s = pt_.protect(VirtAddr{v->start}, v->end - v->start, attrs, zap.inv);
         KASSERT(s == PtStatus::kOk, "mprotect: %s", describe(s));
-        keep_zero_page_read_only(v->start, v->end, attrs, zap.inv);
+        keep_shared_frames_read_only(*v, attrs, zap.inv);
     }
     finish(zap);
     merge_around(addr, end);

@@ -72,10 +72,8 @@ struct Page {
             u32 order;       // the block's order (kKmallocLarge)
         } kmalloc_large;
         struct {
-            void* mapping;   // the AddressSpace that maps it, tagged with rmap.h's kAnonMappingTag
-            u64 index;       // its linear page index there (address >> 12)
-            u32 check_epoch; // AddressSpace::check_invariants: seen in this pass
-            u32 check_count; // PTEs found mapping it in this pass
+            void* mapping;   // its AnonObject (rmap.h), tagged with kAnonMappingTag
+            u64 index;       // its linear page index (address >> 12) in every space that maps it
         } anon;
         u64 raw[3];
     } owner{};

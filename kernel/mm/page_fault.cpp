@@ -7,8 +7,14 @@
 //   right, as x86 cannot map write- or exec-only), or the kernel fetching user
 //   code (SMEP)                                        -> SIGSEGV, SEGV_ACCERR
 //   a PTE is present: the shared zero page and a write: replace it by a fresh
-//   frame; else it was stale in some TLB or narrower than the VMA: refresh it
-//   to the VMA's rights                                -> retry ("permission")
+//   frame                                              -> retry ("permission")
+//   a write to a read-only frame of a writable private VMA (shared since
+//   fork, cow.cpp): make it writable if this PTE is its only mapping and no
+//   pin holds it                                       -> retry ("cow_reuse")
+//   else copy it into a fresh frame                    -> retry ("cow_copy")
+//   else the PTE was stale in some TLB or narrower than the VMA: refresh it to
+//   the VMA's rights (a zero-page or COW PTE stays read-only)
+//                                                      -> retry ("permission")
 //   a read or fetch in private anonymous memory, with zero_page_reads: the
 //   shared zero page, read-only                        -> retry ("zero page")
 //   otherwise: a zeroed frame, mapped with the VMA's rights, its reverse map
@@ -89,6 +95,13 @@ FaultResult AddressSpace::handle_page_fault(u64 address, FaultAccess access, boo
                 return r;
             }
             want.writable = false;
+        } else if (want.writable && !m.attrs.writable && !v->has(vma_flag::kShared)) {
+            // Read-only in a writable private VMA: fork made it copy-on-write.
+            if (access == FaultAccess::kWrite) {
+                break_cow(*v, page, m, r);
+                return r;
+            }
+            want.writable = false;  // a read leaves it shared until a write comes
         }
         if (!(m.attrs == want)) {
             const PtStatus s = pt_.protect(VirtAddr{page}, kPageSize, want, zap.inv);

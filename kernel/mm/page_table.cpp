@@ -400,6 +400,24 @@ void PageTable::protect_range(PhysAddr t, unsigned level, u64 first, u64 last, c
 
 // ---------------------------------------------------------------- lookup
 
+// ---------------------------------------------------------------- replace
+
+PtStatus PageTable::replace_frame(VirtAddr va, PhysAddr frame, const PageAttrs& attrs, TlbInvalidation& inv) {
+    if (PtStatus s = check_range(va.value, kPageSize, kPageSize); s != PtStatus::kOk) return s;
+    if (PtStatus s = check_attrs(attrs); s != PtStatus::kOk) return s;
+    if (!is_aligned(frame.value, kPageSize)) return PtStatus::kMisaligned;
+    if (config_.phys_addr_bits < 52 && (frame.value >> config_.phys_addr_bits)) return PtStatus::kFrameOutOfRange;
+    SpinGuard guard(lock_);
+    const Walk w = walk_to(va.value, 1);
+    if (!w.entry.present()) return PtStatus::kNotMapped;
+    if (w.level != 1) return PtStatus::kSizeUnsupported;
+    // Stored whole: a walker sees the old entry or the new one. The old
+    // translation may live on in TLBs until `inv` is performed.
+    table(w.table).store(table_index(va.value, 1), make_leaf(frame, 1, attrs));
+    inv.add_pages(VirtAddr{align_down(va.value, kPageSize)}, 1, PageSize::k4K, w.entry.global(), kernel_);
+    return PtStatus::kOk;
+}
+
 PageTable::Walk PageTable::walk_to(u64 va, unsigned stop_level) {
     PhysAddr t = root_;
     for (unsigned l = config_.levels;; --l) {

@@ -144,6 +144,13 @@ public:
     // collapse clears and flushes first); the table goes to `inv`.
     PtStatus promote_to_large_page(VirtAddr va, PageSize size, TlbInvalidation& inv);
 
+    // Points the 4 KiB leaf that maps va at another frame, with `attrs`
+    // (Linux's ptep_clear_flush + set_pte_at in wp_page_copy, the COW break):
+    // the entry is rewritten in place, so its table stays and the edit cannot
+    // fail for want of memory, as an unmap + map could. kNotMapped if nothing
+    // maps va, kSizeUnsupported for a large leaf.
+    PtStatus replace_frame(VirtAddr va, PhysAddr frame, const PageAttrs& attrs, TlbInvalidation& inv);
+
     // The leaf that maps va, if any.
     bool lookup(VirtAddr va, Mapping* out);
 

@@ -9,17 +9,19 @@
 // Linux does, a page offset `pgoff` into its backing object, so that
 //     address of page index i = start + (i - pgoff) * 4 KiB
 // for every page in the VMA:
-//   - private anonymous: the backing object is the address space itself and
-//     pgoff = start >> 12 (Linux: vm_pgoff = addr >> PAGE_SHIFT), so a page's
+//   - private anonymous: the backing object is the AnonObject of the space
+//     that created the frame (rmap.h) and pgoff = start >> 12 (Linux: vm_pgoff = addr >> PAGE_SHIFT), so a page's
 //     index is its linear page number; splits and stack growth keep the sum;
 //   - shared anonymous: pgoff starts at 0 in its own object (Linux's shmem
-//     file), named for now by `shared_id`; the object itself comes with fork;
+//     file), named for now by `shared_id` (unique across address spaces; fork
+//     hands it to the child); the object itself comes later (fork.cpp);
 //   - file-backed (later): `file` and pgoff = file offset >> 12.
 // A page records (object, index) (page.h owner.anon, rmap.h), so the PTE is
-// found from the object's VMAs without any per-PTE list. Today, with neither
-// fork nor mremap, every anonymous frame records (its AddressSpace, va >> 12),
-// private or shared; the shared object and the anon_vma-like node of fork
-// take the object's place later, with index = the page's pgoff there.
+// found from the object's VMAs without any per-PTE list. Today, with no
+// mremap, every anonymous frame, private or shared, records the AnonObject of
+// the space that created it and index = va >> 12, the same in every space
+// that maps it since fork (rmap.h); a shmem-like object for shared memory
+// takes its place later, with index = the page's pgoff there.
 //
 // Invariants (AddressSpace::check_invariants): start < end, both page-aligned,
 // in the user half; VMAs do not overlap; no two adjacent VMAs are mergeable

@@ -9,14 +9,20 @@
 //   PIE base   ELF_ET_DYN_BASE (2/3 of the user half, page-aligned) +
 //              (random 28 bits) pages, aligned up to the largest p_align
 //   brk start  the page after the highest segment + (random < 32 MiB), page-aligned
+//   interpreter  (PT_INTERP, elf_loader.h) where an mmap without a hint goes:
+//              the top of the mmap area, mmap base - its span (aligned down
+//              to its largest p_align), so its randomness is the mmap base's
+//              (Linux's load_elf_interp)
 //
 // where top is the 47-bit window (layout().default_map_window(): the end of
 // the user half with 4-level paging, Linux's DEFAULT_MAP_WINDOW with 5).
 // With randomization off every random term is 0: stack top = top, PIE
 // base = ELF_ET_DYN_BASE (0x5555_5555_4000 with 4-level paging), brk right
-// after the image. Differences from Linux: no sub-page stack offset
-// (arch_align_stack), and a static PIE is placed at ELF_ET_DYN_BASE, not in
-// the mmap area (Linux 5.x+ does the latter when there is no interpreter).
+// after the image. A PIE with an interpreter (a dynamically linked program)
+// goes to ELF_ET_DYN_BASE + random as on Linux. Differences from Linux: no
+// sub-page stack offset (arch_align_stack), and a static PIE is placed at
+// ELF_ET_DYN_BASE too, not in the mmap area (Linux 5.x+ does the latter when
+// there is no interpreter, i.e. for a static PIE or ld.so run directly).
 #pragma once
 
 #include "kernel/lib/types.h"

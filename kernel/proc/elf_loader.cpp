@@ -188,43 +188,15 @@ u32 prot_of(u32 flags) {
     return prot;
 }
 
-}  // namespace
-
-i64 elf_load(AddressSpace& space, const u8* data, usize size, const ExecArgs& args, LoadedProgram* out,
-             const char** reason) {
-    *out = LoadedProgram{};
-    ElfInfo& info = out->info;
-    if (const i64 r = elf_validate(data, size, &info, reason); r < 0) return r;
-    if (info.write_execute && !space.options().allow_write_execute)
-        return fail(reason, "PT_LOAD both writable and executable (W^X)");
-
-    const bool rnd = args.randomize;
-    u64 bias = 0;
-    if (info.type == elf::kEtDyn) {
-        // A multiple of the largest p_align, so every segment keeps its alignment.
-        bias = aslr::pie_base(rnd, info.max_align) - align_down(info.lowest, info.max_align);
-        const u64 user_end = layout().user_end;
-        if (info.highest > user_end || bias > user_end - info.highest)
-            return fail(reason, "PIE image does not fit in the user half");
-    }
-    out->load_bias = bias;
-    out->entry = info.entry + bias;
-    out->phdr = info.phdr_vaddr ? info.phdr_vaddr + bias : 0;
-
-    // Layout first: the stack top, the mmap base below it, the heap after the image.
-    out->stack_top = aslr::stack_top(rnd);
-    out->mmap_base = aslr::mmap_base(rnd, space.options().stack_limit, space.options().stack_guard_gap);
-    out->brk_start = aslr::brk_start(rnd, info.highest + bias);
-    if (info.highest + bias > out->mmap_base || out->brk_start >= out->mmap_base)
-        return fail(reason, "image reaches the mmap area");
-    space.set_program_layout(out->brk_start, out->mmap_base);
-
+// Maps each PT_LOAD of a validated image at p_vaddr + bias: a private
+// anonymous VMA, writable while the kernel copies the file bytes in, then
+// given the segment's own rights.
+i64 map_segments(AddressSpace& space, const u8* data, const ElfInfo& info, u64 bias, const char** reason) {
     for (u32 i = 0; i < info.phnum; ++i) {
         const elf::Phdr p = read_phdr(data, info.phoff, i);
         if (p.p_type != elf::kPtLoad || p.p_memsz == 0) continue;
         const u64 va = p.p_vaddr + bias;
         const u64 start = align_down(va, kPageSize), end = align_up(va + p.p_memsz, kPageSize);
-        // Writable while the kernel fills it, then the segment's own rights.
         i64 r = space.mmap(start, end - start, kProtRead | kProtWrite,
                            kMapPrivate | kMapAnonymous | kMapFixedNoreplace);
         if (r < 0) {
@@ -244,14 +216,103 @@ i64 elf_load(AddressSpace& space, const u8* data, usize size, const ExecArgs& ar
             return r;
         }
     }
+    return 0;
+}
+
+// The interpreter (Linux's load_elf_interp): an ET_DYN placed where an mmap
+// without a hint would go, i.e. at the top of the mmap area below mmap_base,
+// which is random (aslr::mmap_base) or fixed with randomization off. Its
+// whole span is reserved first (Linux's total_mapping_size), so the
+// segments keep their distances; the reservation is then given back and each
+// segment mapped into it (the holes between segments stay unmapped, as on
+// Linux). The base is aligned to the largest p_align.
+i64 load_interpreter(AddressSpace& space, const ElfImage& image, LoadedProgram* out, const char** reason) {
+    auto bad = [&](const char* why) {
+        out->interp_failed = true;
+        return fail(reason, why);
+    };
+    ElfInfo& info = out->interp_info;
+    if (elf_validate(image.data, image.size, &info, reason) < 0) {
+        out->interp_failed = true;
+        return -kEnoexec;
+    }
+    if (info.type != elf::kEtDyn) return bad("not ET_DYN");
+    if (info.interp) return bad("has a PT_INTERP of its own");
+    if (info.write_execute && !space.options().allow_write_execute)
+        return bad("PT_LOAD both writable and executable (W^X)");
+
+    const u64 low = align_down(info.lowest, info.max_align);
+    const u64 span = align_up(info.highest, kPageSize) - low;
+    const u64 slack = info.max_align - kPageSize;  // room to align the base
+    const i64 at = space.mmap(0, span + slack, kProtNone, kMapPrivate | kMapAnonymous);
+    if (at < 0) {
+        out->interp_failed = true;
+        if (reason) *reason = "no room for the interpreter in the mmap area";
+        return at == -kEnomem ? at : -kEnoexec;
+    }
+    const u64 base = align_up(static_cast<u64>(at), info.max_align);
+    if (const i64 r = space.munmap(static_cast<u64>(at), span + slack); r < 0) {
+        if (reason) *reason = "releasing the interpreter's reservation failed";
+        return r;
+    }
+    const u64 bias = base - low;
+    if (const i64 r = map_segments(space, image.data, info, bias, reason); r < 0) {
+        out->interp_failed = true;
+        return r;
+    }
+    out->interp_base = bias;
+    out->entry = info.entry + bias;
+    return 0;
+}
+
+}  // namespace
+
+i64 elf_load(AddressSpace& space, const u8* data, usize size, const ExecArgs& args, LoadedProgram* out,
+             const char** reason, const ElfImage* interp) {
+    *out = LoadedProgram{};
+    ElfInfo& info = out->info;
+    if (const i64 r = elf_validate(data, size, &info, reason); r < 0) return r;
+    if (info.write_execute && !space.options().allow_write_execute)
+        return fail(reason, "PT_LOAD both writable and executable (W^X)");
+    if (info.interp && !interp) return fail(reason, "PT_INTERP but no interpreter image given");
+
+    const bool rnd = args.randomize;
+    u64 bias = 0;
+    if (info.type == elf::kEtDyn) {
+        // A multiple of the largest p_align, so every segment keeps its alignment.
+        bias = aslr::pie_base(rnd, info.max_align) - align_down(info.lowest, info.max_align);
+        const u64 user_end = layout().user_end;
+        if (info.highest > user_end || bias > user_end - info.highest)
+            return fail(reason, "PIE image does not fit in the user half");
+    }
+    out->load_bias = bias;
+    out->program_entry = info.entry + bias;
+    out->entry = out->program_entry;
+    out->phdr = info.phdr_vaddr ? info.phdr_vaddr + bias : 0;
+
+    // Layout first: the stack top, the mmap base below it, the heap after the image.
+    out->stack_top = aslr::stack_top(rnd);
+    out->mmap_base = aslr::mmap_base(rnd, space.options().stack_limit, space.options().stack_guard_gap);
+    out->brk_start = aslr::brk_start(rnd, info.highest + bias);
+    if (info.highest + bias > out->mmap_base || out->brk_start >= out->mmap_base)
+        return fail(reason, "image reaches the mmap area");
+    space.set_program_layout(out->brk_start, out->mmap_base);
+
+    if (const i64 r = map_segments(space, data, info, bias, reason); r < 0) return r;
+    // The interpreter after the program, as Linux maps it: the program's
+    // segments are in place, so the mmap area's search cannot collide.
+    if (info.interp) {
+        if (const i64 r = load_interpreter(space, *interp, out, reason); r < 0) return r;
+    }
 
     InitialStack stack;
     stack.top = out->stack_top;
     stack.phdr = out->phdr;
     stack.phnum = info.phnum;
-    stack.entry = out->entry;
-    stack.base = 0;  // no interpreter loaded
+    stack.entry = out->program_entry;  // AT_ENTRY: the program's, even when the interpreter runs first
+    stack.base = out->interp_base;     // AT_BASE: 0 without an interpreter
     // PT_GNU_STACK with PF_X: an executable stack only where W+X is allowed; else NX.
+    // The program's PT_GNU_STACK decides, not the interpreter's (as Linux).
     stack.executable = info.exec_stack && space.options().allow_write_execute;
     const i64 r = build_initial_stack(space, args, stack, reason);
     if (r < 0) return r;

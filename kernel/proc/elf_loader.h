@@ -1,6 +1,7 @@
-// The ELF loader (Linux's fs/binfmt_elf.c load_elf_binary, for static
-// programs): validates an ELF64 x86-64 image held in a byte buffer, maps its
-// PT_LOAD segments into an AddressSpace and builds the initial stack
+// The ELF loader (Linux's fs/binfmt_elf.c load_elf_binary and
+// load_elf_interp): validates an ELF64 x86-64 image held in a byte buffer,
+// maps its PT_LOAD segments into an AddressSpace, loads its interpreter
+// (PT_INTERP) when it has one, and builds the initial stack
 // (initial_stack.h).
 //
 // Validation (elf_validate) reads the buffer only within [data, data + size)
@@ -21,20 +22,35 @@
 // over the earlier); our linkers never produce it (-z separate-code, and the
 // data segment starts on a page of its own).
 //
-// Loading (elf_load): ET_EXEC at its addresses, ET_DYN (static-PIE) at
-// aslr::pie_base. Each PT_LOAD becomes a private anonymous VMA over its pages
-// with PROT from p_flags; a W+X segment is refused with ENOEXEC unless the
-// space's options allow W+X. The file bytes are copied into the frames (see
-// user_write below); the rest of the segment (the bss, including the tail of
-// the last file page) is zero because fresh frames are zeroed, and bss pages
-// past the last file page stay demand-zero. The heap starts after the highest
-// segment (aslr::brk_start), the mmap base below the stack (aslr::mmap_base).
-// A PT_INTERP is recorded and returned, not loaded (dynamic linking comes
-// later); TLS is left to libc (arch_prctl(ARCH_SET_FS)), as on Linux.
+// Loading (elf_load): ET_EXEC at its addresses, ET_DYN (PIE, static or with
+// an interpreter) at aslr::pie_base, i.e. ELF_ET_DYN_BASE + random, which is
+// where Linux puts a PIE with an interpreter (a static PIE Linux puts in the
+// mmap area instead: aslr.h). Each PT_LOAD becomes a private anonymous VMA
+// over its pages with PROT from p_flags; a W+X segment is refused with
+// ENOEXEC unless the space's options allow W+X. The file bytes are copied
+// into the frames (see user_write below); the rest of the segment (the bss,
+// including the tail of the last file page) is zero because fresh frames are
+// zeroed, and bss pages past the last file page stay demand-zero. The heap
+// starts after the program's highest segment (aslr::brk_start), the mmap
+// base below the stack (aslr::mmap_base). TLS is left to libc
+// (arch_prctl(ARCH_SET_FS)), as on Linux.
 //
-// Once elf_load has begun mapping (after validation), a failure leaves the
-// address space partly built: the caller destroys it (Linux's point of no
-// return in exec).
+// The interpreter: a program with a PT_INTERP is loaded with its
+// interpreter's image (the caller reads the file the path names: exec.h).
+// The interpreter goes through the same elf_validate, must be ET_DYN and
+// must not have a PT_INTERP of its own (-ENOEXEC otherwise; Linux says
+// ELIBBAD for a broken interpreter, accepts an ET_EXEC one and ignores its
+// PT_INTERP). Its whole span is reserved where an mmap without a hint goes
+// (the top of the mmap area: random through aslr::mmap_base, fixed without
+// ASLR), then its segments are mapped as the program's are. User code then
+// starts at the interpreter's entry; the auxiliary vector keeps the
+// program's AT_PHDR/AT_PHNUM/AT_ENTRY and gives AT_BASE, the interpreter's
+// load bias (0 without one).
+//
+// Once elf_load has begun mapping (after the program's validation), a
+// failure leaves the address space partly built: the caller destroys it
+// (Linux's point of no return in exec). A failure that is the interpreter's
+// fault sets LoadedProgram::interp_failed, so the caller can name it.
 #pragma once
 
 #include "kernel/lib/types.h"
@@ -77,7 +93,8 @@ struct ExecArgs {
 };
 
 struct LoadedProgram {
-    u64 entry = 0;        // RIP at user entry
+    u64 entry = 0;        // RIP at user entry: the interpreter's entry, else the program's
+    u64 program_entry = 0;  // AT_ENTRY: the program's entry (biased)
     u64 rsp = 0;          // RSP at user entry (16-byte aligned, pointing at argc)
     u64 load_bias = 0;    // 0 for ET_EXEC
     u64 phdr = 0;         // AT_PHDR
@@ -86,13 +103,26 @@ struct LoadedProgram {
     u64 stack_top = 0;
     u64 random_bytes = 0; // AT_RANDOM: where the 16 random bytes are
     ElfInfo info;
+    // The interpreter (PT_INTERP), when there is one.
+    u64 interp_base = 0;  // AT_BASE: its load bias (its lowest page, as its p_vaddrs start at 0)
+    ElfInfo interp_info;
+    bool interp_failed = false;  // the error returned is about the interpreter's image
+};
+
+// An ELF image in memory: the interpreter's for elf_load.
+struct ElfImage {
+    const u8* data = nullptr;
+    usize size = 0;
 };
 
 // Validates, maps and builds the stack of a fresh AddressSpace (no VMAs yet).
-// 0, or -errno (-ENOEXEC with *reason for a bad image or W+X; -ENOMEM; -E2BIG
-// for arguments larger than a quarter of the stack limit) with *reason set.
+// `interp` is the interpreter's image, required when the program has a
+// PT_INTERP (out->info.interp after elf_validate) and ignored otherwise.
+// 0, or -errno (-ENOEXEC with *reason for a bad image, a bad interpreter or
+// W+X; -ENOMEM; -E2BIG for arguments larger than a quarter of the stack
+// limit) with *reason set.
 i64 elf_load(AddressSpace& space, const u8* data, usize size, const ExecArgs& args, LoadedProgram* out,
-             const char** reason);
+             const char** reason, const ElfImage* interp = nullptr);
 
 // Kernel writes into user memory of a space being built: each page is made
 // present through the fault path as a kernel write (so a fresh, private,

@@ -6,6 +6,8 @@
 #include "kernel/fs/vfs.h"
 #include "kernel/hal/hal.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/spinlock.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/kmalloc.h"
@@ -19,19 +21,91 @@ u64 cpu_hwcap() {
     return regs[3];
 }
 
+namespace {
+
+// A reason that names a file (the interpreter's path) must be formatted
+// somewhere that outlives the call, since the caller prints it after exec
+// returns. Invariant: at most one exec is in flight (run_init's); the lock
+// only keeps two writers from tearing the text. When execve(2) makes execs
+// concurrent, this moves into the caller's storage (the Process).
+SpinLock g_reason_lock{"exec_reason"};
+char g_reason[192];
+
+const char* interp_reason(const char* what, const char* path, const char* why) {
+    SpinGuard guard(g_reason_lock);
+    if (why) format(g_reason, sizeof g_reason, "%s %s: %s", what, path, why);
+    else format(g_reason, sizeof g_reason, "%s %s", what, path);
+    return g_reason;
+}
+
+// Linux's open_exec and the read that follows: the file must exist, be
+// executable and be a regular file. 0 with its bytes (the caller kfrees
+// them), or -errno with *failed naming the step that refused it.
+enum class ReadStep : u8 { kFind, kExecute, kRead };
+
+i64 read_executable(const char* path, u8** data, usize* size, ReadStep* failed) {
+    Inode* inode = nullptr;
+    if (const i64 r = vfs_lookup(nullptr, path, true, &inode); r < 0) {
+        *failed = ReadStep::kFind;
+        return r;
+    }
+    const i64 access = vfs_access(*inode, linux::kXOk);
+    inode_put(inode);
+    if (access < 0) {
+        *failed = ReadStep::kExecute;
+        return access;
+    }
+    if (const i64 r = vfs_read_file(path, data, size); r < 0) {
+        *failed = ReadStep::kRead;
+        return r;
+    }
+    return 0;
+}
+
+// The interpreter `path` names, with *reason naming it on failure.
+i64 read_interpreter(const char* path, ElfImage* image, const char** reason) {
+    u8* data = nullptr;
+    usize size = 0;
+    ReadStep failed = ReadStep::kFind;
+    if (const i64 r = read_executable(path, &data, &size, &failed); r < 0) {
+        switch (failed) {
+            case ReadStep::kFind: *reason = interp_reason("cannot find the interpreter", path, nullptr); break;
+            case ReadStep::kExecute: *reason = interp_reason("the interpreter", path, "not executable"); break;
+            case ReadStep::kRead: *reason = interp_reason("cannot read the interpreter", path, nullptr); break;
+        }
+        return r;
+    }
+    image->data = data;
+    image->size = size;
+    return 0;
+}
+
+}  // namespace
+
 i64 exec_image(Process& p, const u8* image, usize size, const ExecArgs& args, const char** reason) {
+    // The interpreter first (Linux reads it before the point of no return
+    // too): a program that names a missing one fails with ENOENT.
+    ElfInfo info;
+    if (const i64 r = elf_validate(image, size, &info, reason); r < 0) return r;
+    ElfImage interp;
+    if (info.interp) {
+        if (const i64 r = read_interpreter(info.interp, &interp, reason); r < 0) return r;
+    }
     AddressSpaceOptions options;
     // Reads of untouched anonymous memory map the shared zero page, as on Linux.
     options.zero_page_reads = true;
     options.allow_write_execute = args.allow_write_execute;
     AddressSpace* space = AddressSpace::create(options);
     if (!space) {
+        if (interp.data) kfree(const_cast<u8*>(interp.data));
         *reason = "no memory for an address space";
         return -linux::kEnomem;
     }
     LoadedProgram loaded;
-    const i64 r = elf_load(*space, image, size, args, &loaded, reason);
+    const i64 r = elf_load(*space, image, size, args, &loaded, reason, info.interp ? &interp : nullptr);
+    if (interp.data) kfree(const_cast<u8*>(interp.data));
     if (r < 0) {
+        if (loaded.interp_failed) *reason = interp_reason("bad interpreter", info.interp, *reason);
         AddressSpace::destroy(space);
         return r;
     }
@@ -53,23 +127,15 @@ i64 exec_image(Process& p, const u8* image, usize size, const ExecArgs& args, co
 }
 
 i64 exec_file(Process& p, const char* path, const ExecArgs& args, const char** reason) {
-    // execve(2)'s checks before reading: the file exists and may be executed.
-    Inode* inode = nullptr;
-    if (const i64 r = vfs_lookup(nullptr, path, true, &inode); r < 0) {
-        *reason = "cannot find the program file";
-        return r;
-    }
-    const i64 access = vfs_access(*inode, linux::kXOk);
-    inode_put(inode);
-    if (access < 0) {
-        *reason = "the program file is not executable";
-        return access;
-    }
     u8* data = nullptr;
     usize size = 0;
-    const i64 r = vfs_read_file(path, &data, &size);
-    if (r < 0) {
-        *reason = "cannot read the program file";
+    ReadStep failed = ReadStep::kFind;
+    if (const i64 r = read_executable(path, &data, &size, &failed); r < 0) {
+        switch (failed) {
+            case ReadStep::kFind: *reason = "cannot find the program file"; break;
+            case ReadStep::kExecute: *reason = "the program file is not executable"; break;
+            case ReadStep::kRead: *reason = "cannot read the program file"; break;
+        }
         return r;
     }
     const i64 loaded = exec_image(p, data, size, args, reason);

@@ -7,7 +7,10 @@
 #include "kernel/lib/errno.h"
 #include "kernel/lib/format.h"
 #include "kernel/proc/exec.h"
+#include "kernel/lib/panic.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/process_tree.h"
+#include "kernel/sched/scheduler.h"
 #include "kernel/proc/signal_numbers.h"
 #include "kernel/sys/sys_proc.h"
 
@@ -28,7 +31,8 @@ int cannot_run(const char* what, const char* path, i64 error, const char* reason
 }  // namespace
 
 int run_init(const CommandLine& cl) {
-    if (cl.test_syscalls) enable_test_syscalls();
+    set_test_syscalls(cl.test_syscalls);
+    process_tree_init();
     if (const i64 r = vfs_init(); r < 0) return cannot_run("cannot mount the root file system for", cl.init, r, "vfs_init");
     const hal::BootInfo& info = hal::boot_info();
     if (info.initrd_size) {
@@ -37,8 +41,9 @@ int run_init(const CommandLine& cl) {
         if (const i64 r = initramfs_unpack(archive, info.initrd_size, &reason); r < 0)
             return cannot_run("cannot unpack the initramfs for", cl.init, r, reason);
     }
-    Process* p = process_create("init", 1, 0);
+    Process* p = process_create("init", allocate_pid(), nullptr);
     if (!p) return cannot_run("no memory to create", cl.init, -linux::kEnomem, "process_create");
+    KASSERT(p->pid == 1, "init got pid %u", p->pid);
     if (const i64 r = open_console_fds(*p->files); r < 0) {
         process_destroy(p);
         return cannot_run("cannot open /dev/console for", cl.init, r, "open_console_fds");
@@ -62,9 +67,12 @@ int run_init(const CommandLine& cl) {
         return cannot_run("cannot run", cl.init, r, reason);
     }
 
-    const i32 status = run_process(p);
-    process_destroy(p);
-    if (status < 0) return cannot_run("cannot start", cl.init, status, "run_process");
+    set_exec_randomize(cl.randomize);
+    process_link(p, nullptr);
+    if (const i64 r = process_start(p); r < 0) return cannot_run("cannot start", cl.init, r, "process_start");
+    // This CPU schedules like the others until init ends; the run ends with it.
+    run_idle_loop(init_exited);
+    const i32 status = init_wait_status();
     if ((status & 0x7f) == 0) {
         const int code = (status >> 8) & 0xff;
         kprintf("simx kernel: init exited with status %d\n", code);

@@ -1,7 +1,9 @@
 // The first process: after the memory core is up, boot_main mounts the root
 // file system, unpacks the initramfs (hal::BootInfo), and runs the program
 // the command line names (init=, kernel/proc/command_line.h) as pid 1 with
-// the console on fds 0, 1 and 2. Its end ends the run.
+// the console on fds 0, 1 and 2. Every CPU then schedules (the boot CPU from
+// run_init, the others from secondary_main) until init exits; its end ends
+// the run, whatever else is still running (as a machine whose init died).
 #pragma once
 
 #include "kernel/lib/types.h"

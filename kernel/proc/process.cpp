@@ -7,22 +7,24 @@
 #include "kernel/lib/new.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/percpu.h"
+#include "kernel/lib/spinlock.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/kernel_address_space.h"
 #include "kernel/mm/kmalloc.h"
-#include "kernel/mm/pmm.h"
+#include "kernel/proc/process_tree.h"
+#include "kernel/sched/scheduler.h"
+#include "kernel/mm/uaccess.h"
+#include "kernel/proc/elf_loader.h"
 #include "kernel/sys/syscall.h"
 
 namespace kernel {
 namespace {
 
 PerCpu<Process*> g_current;
-
-// The kernel stack of a process's context: what the qemu build runs its
-// traps on (the sim build runs contexts on host stacks and ignores it).
-constexpr u32 kKernelStackOrder = 2;  // 16 KiB
-constexpr usize kKernelStackBytes = usize{kPageSize} << kKernelStackOrder;
+u32 g_next_pid = 1;
+bool g_init_exited = false;
+i32 g_init_status = 0;
 
 void publish(const Process& p, const char* name, u64 value) {
     char scope[24];
@@ -33,6 +35,7 @@ void publish(const Process& p, const char* name, u64 value) {
 void publish_counters(const Process& p) {
     const ProcessCounters& c = p.counters;
     publish(p, "process.exit_status", static_cast<u64>(p.wait_status));
+    publish(p, "process.ppid", p.ppid);
     publish(p, "syscalls.total", c.syscalls);
     for (u32 nr = 0; nr < kSyscallSlots; ++nr) {
         if (!c.by_number[nr]) continue;
@@ -58,6 +61,8 @@ void publish_counters(const Process& p) {
         publish(p, "faults.demand_zero", f.demand_zero);
         publish(p, "faults.zero_page", f.zero_page);
         publish(p, "faults.permission", f.permission);
+        publish(p, "faults.cow_copy", f.cow_copy);
+        publish(p, "faults.cow_reuse", f.cow_reuse);
         publish(p, "faults.stack_growth", f.stack_growth);
         publish(p, "faults.segv_maperr", f.maperr);
         publish(p, "faults.segv_accerr", f.accerr);
@@ -66,41 +71,36 @@ void publish_counters(const Process& p) {
     }
 }
 
-// The process's own context: enter user mode at the entry exec left.
-void process_main(void* arg) {
-    auto* p = static_cast<Process*>(arg);
-    set_current_process(p);
-    load_address_space(p->space->root(), p->space->pcid());
-    hal::xstate_reset();
-    hal::set_user_fs_base(p->fs_base);
-    hal::set_user_gs_base(p->gs_base);
-    p->start_cycles = hal::cycles();
-    hal::set_accounting(p->pid);
-    TrapFrame frame{};
-    frame.rip = p->entry_rip;
-    frame.rsp = p->entry_rsp;
-    frame.rflags = kUserInitialRflags;
-    frame.cs = selector::kUserCode;
-    frame.ss = selector::kUserData;
-    hal::enter_user(frame);
+// A process's first thread: enter user mode where exec left the program.
+void start_user(Task* t) {
+    hal::enter_user(t->user_entry);
 }
 
 }  // namespace
 
 Process* current_process() { return g_current.local(); }
 void set_current_process(Process* process) { g_current.local() = process; }
+void reset_pids_and_init_status() {
+    g_next_pid = 1;
+    g_init_exited = false;
+    g_init_status = 0;
+}
+u32 allocate_pid() { return __atomic_fetch_add(&g_next_pid, 1u, __ATOMIC_RELAXED); }
+bool init_exited() { return __atomic_load_n(&g_init_exited, __ATOMIC_ACQUIRE); }
+i32 init_wait_status() { return g_init_status; }
 
-Process* process_create(const char* name, u32 pid, u32 ppid) {
+Process* process_create(const char* name, u32 pid, Process* parent) {
     auto* p = static_cast<Process*>(kzalloc(sizeof(Process)));
     if (!p) return nullptr;
     new (p) Process();
     p->pid = pid;
-    p->ppid = ppid;
+    p->parent = parent;
+    p->ppid = parent ? parent->pid : 0;
     str_copy(p->name, name, sizeof p->name);
     p->files = FdTable::create();
     p->fs = FsContext::create();
-    p->xstate = kmalloc(hal::xstate_size());
-    if (!p->files || !p->fs || !p->xstate) {
+    p->start_cycles = hal::cycles();
+    if (!p->files || !p->fs) {
         process_destroy(p);
         return nullptr;
     }
@@ -109,49 +109,130 @@ Process* process_create(const char* name, u32 pid, u32 ppid) {
 
 void process_destroy(Process* p) {
     if (!p) return;
+    KASSERT(p->threads.empty(), "process %u destroyed with threads", p->pid);
     KASSERT(current_process() != p, "process %u destroyed while current", p->pid);
     if (p->files) FdTable::destroy(p->files);
     if (p->fs) FsContext::destroy(p->fs);
     if (p->space) AddressSpace::destroy(p->space);
-    kfree(p->xstate);
     p->~Process();
     kfree(p);
 }
 
-i32 run_process(Process* p) {
-    KASSERT(p->space && p->entry_rip, "run_process of process %u that was never exec'ed", p->pid);
-    Page* stack = pmm::alloc_pages(kKernelStackOrder);
-    if (!stack) return -static_cast<i32>(linux::kEnomem);
-    p->kernel_stack = hal::phys_to_virt(pmm::page_to_phys(stack));
-    p->waiter = hal::context_current();
-    p->context = hal::context_create(process_main, p, p->kernel_stack, kKernelStackBytes);
-    KASSERT(p->context, "no memory for process %u's context", p->pid);
-    hal::context_switch(p->context);
-    // Back: the process has exited (process_exit switched here for good).
-    KASSERT(p->exited, "process %u's context came back before it exited", p->pid);
-    hal::context_destroy(p->context);
-    p->context = nullptr;
-    pmm::free_pages(stack, kKernelStackOrder);
-    p->kernel_stack = nullptr;
-    return p->wait_status;
+i64 process_start(Process* p) {
+    KASSERT(p->space && p->entry_rip, "process_start of process %u that was never exec'ed", p->pid);
+    Task* t = task_create(p, start_user);
+    if (!t) return -linux::kEnomem;
+    t->tid = p->pid;
+    t->fs_base = p->fs_base;
+    t->gs_base = p->gs_base;
+    t->user_entry = TrapFrame{};
+    t->user_entry.rip = p->entry_rip;
+    t->user_entry.rsp = p->entry_rsp;
+    t->user_entry.rflags = kUserInitialRflags;
+    t->user_entry.cs = selector::kUserCode;
+    t->user_entry.ss = selector::kUserData;
+    fresh_xstate(t->xstate);
+    t->xstate_saved = true;
+    {
+        SpinGuard guard(process_tree_lock());
+        SpinGuard signals(p->signal_lock);  // senders walk the thread list under it
+        p->threads.push_back(*t);
+    }
+    task_wake(t);
+    return 0;
+}
+
+i64 process_fork(const TrapFrame& frame, u64 flags, u64 new_sp, u64 parent_tid, u64 child_tid) {
+    Process* parent = current_process();
+    Task* me = current_task();
+    const u32 pid = allocate_pid();
+    Process* child = process_create(parent->name, pid, parent);
+    if (!child) return -linux::kEnomem;
+    FdTable::destroy(child->files);
+    FsContext::destroy(child->fs);
+    child->files = parent->files->clone();
+    child->fs = parent->fs->clone();
+    child->space = parent->space->fork();
+    Task* t = child->files && child->fs && child->space ? task_create(child, start_user) : nullptr;
+    if (!t) {
+        process_destroy(child);
+        return -linux::kEnomem;
+    }
+    for (u32 i = 0; i < kSignalCount; ++i) child->actions[i] = parent->actions[i];
+    t->signals.blocked = me->signals.blocked;  // Linux's copy_process: mask and altstack inherited, pending not
+    t->signals.altstack_sp = me->signals.altstack_sp;
+    t->signals.altstack_size = me->signals.altstack_size;
+    t->signals.altstack_flags = me->signals.altstack_flags;
+    child->entry_rip = parent->entry_rip;
+    child->entry_rsp = parent->entry_rsp;
+    t->tid = pid;
+    // The child returns from the same syscall with 0, on new_sp if given.
+    t->user_entry = frame;
+    t->user_entry.rax = 0;
+    if (new_sp) t->user_entry.rsp = new_sp;
+    // The parent's live user state is the child's: bases and x87/SSE.
+    t->fs_base = hal::user_fs_base();
+    t->gs_base = hal::user_gs_base();
+    hal::xsave(t->xstate);
+    t->xstate_saved = true;
+    if (flags & kCloneChildCleartid) t->clear_child_tid = child_tid;
+    if (flags & kCloneChildSettid) {
+        const u32 tid = pid;
+        if (user_write(*child->space, child_tid, &tid, sizeof tid) != 0) {
+            free_unstarted_task(t);
+            process_destroy(child);
+            return -linux::kEfault;
+        }
+    }
+    if ((flags & kCloneParentSettid) && put_user(parent_tid, pid) != 0) {
+        free_unstarted_task(t);
+        process_destroy(child);
+        return -linux::kEfault;
+    }
+    process_link(child, parent);
+    {
+        SpinGuard guard(process_tree_lock());
+        SpinGuard signals(child->signal_lock);  // senders walk the thread list under it
+        child->threads.push_back(*t);
+    }
+    task_wake(t);
+    return pid;
 }
 
 void process_exit(i32 wait_status) {
     Process* p = current_process();
-    KASSERT(p, "process_exit with no current process");
-    p->exited = true;
-    p->wait_status = wait_status;
+    Task* me = current_task();
+    KASSERT(p && me && me->process == p, "process_exit outside a process");
+    // The thread's own goodbye: CLONE_CHILD_CLEARTID comes with threads.
+    {
+        SpinGuard guard(process_tree_lock());
+        SpinGuard signals(p->signal_lock);  // senders walk the thread list under it
+        p->threads.remove(*me);
+        p->wait_status = wait_status;
+        p->counters.user_cycles += me->run_cycles + (hal::cycles() - me->switched_in);
+    }
     hal::set_accounting(0);
     set_current_process(nullptr);
+    // Its memory goes now (a zombie keeps none); the CPU must not run on it.
     load_kernel_address_space();
     publish_counters(*p);
-    hal::context_switch(p->waiter);
-    panic("process %u's context was resumed after it exited", p->pid);
+    if (p->space) {
+        AddressSpace::destroy(p->space);
+        p->space = nullptr;
+    }
+    if (p->files) {
+        FdTable::destroy(p->files);
+        p->files = nullptr;
+    }
+    make_zombie(p);
+    if (p->pid == 1) {
+        g_init_status = wait_status;
+        __atomic_store_n(&g_init_exited, true, __ATOMIC_RELEASE);
+    }
+    task_exit_and_schedule();
 }
 
-void process_kill(i32 signal) {
-    process_exit(wait_status_signaled(signal));
-}
+void process_kill(i32 signal) { process_exit(wait_status_signaled(signal)); }
 
 void count_syscall(Process& p, u64 number, bool known) {
     ProcessCounters& c = p.counters;

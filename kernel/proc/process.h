@@ -1,15 +1,20 @@
-// A process: its address space, open files, user thread state and the
-// counters of what it asked of the kernel. One thread per process until the
-// process-lifecycle work (issue 6) adds tasks, fork and a scheduler.
+// A process: what its threads share — address space, open files, working
+// directory, signal actions — its place in the process tree, and the counters
+// of what it asked of the kernel. Its threads are tasks (kernel/sched/task.h)
+// the scheduler runs; one per process until CLONE_THREAD is supported.
 //
-// Lifetime: process_create makes it with an empty address space and file
-// table; exec (kernel/proc/exec.h) loads a program into it; run_process runs
-// it on this CPU until it exits and returns its wait status; process_destroy
-// frees everything.
+// Lifetime: process_create (fork, or boot for init); exec (kernel/proc/exec.h)
+// loads a program; process_start makes its first thread runnable;
+// process_exit makes it a zombie its parent reaps with wait4, which frees it.
+// Orphans are re-parented to init (pid 1); init's exit ends the run.
 #pragma once
 
 #include "kernel/hal/hal.h"
+#include "kernel/lib/list.h"
+#include "kernel/lib/spinlock.h"
 #include "kernel/lib/types.h"
+#include "kernel/sched/task.h"
+#include "kernel/sched/wait_queue.h"
 
 namespace kernel {
 
@@ -43,62 +48,100 @@ struct ProcessCounters {
     u64 exceptions = 0;               // user-mode exceptions of any vector
     u64 page_faults = 0;              // user-mode #PF (the kinds are in the address space's counters)
     u64 bytes_read = 0, bytes_written = 0;
+    u64 user_cycles = 0;              // CPU time of its threads (cycles on a CPU, kernel included)
 };
+
+enum class ProcessState : u8 { kAlive, kZombie };
 
 struct Process {
     u32 pid = 0;
-    u32 ppid = 0;
+    u32 ppid = 0;                     // getppid(): the parent's pid, 1 once re-parented to init
+    Process* parent = nullptr;
     char name[16] = {};               // comm: the program's file name, truncated
     AddressSpace* space = nullptr;
     FdTable* files = nullptr;
     FsContext* fs = nullptr;          // working directory and umask (kernel/fs)
 
-    // The one thread's user state between kernel entries.
-    u64 entry_rip = 0, entry_rsp = 0;  // where exec left it to start
+    // Where the last exec left the program (kernel/proc/exec.cpp): its first
+    // thread starts here with these bases.
+    u64 entry_rip = 0, entry_rsp = 0;
     u64 fs_base = 0, gs_base = 0;
-    u64 start_cycles = 0;             // hal::cycles() when it first entered user mode
-    u64 clear_child_tid = 0;          // set_tid_address
-    u64 signal_blocked = 0;           // rt_sigprocmask (recorded; delivery is issue 6)
+
+    // Signals (kernel/proc/signal.h). signal_lock (Linux's siglock) guards
+    // the actions, shared_pending, every thread's TaskSignals and the stop
+    // state; lock order: process tree, then signal_lock, then run queues.
+    SpinLock signal_lock{"signal"};
     SignalAction actions[kSignalCount];
-    void* xstate = nullptr;           // hal::xsave area
+    PendingSignals shared_pending;    // process-directed: kill, SIGCHLD, SIGPIPE
+    WaitQueue signal_events{"signal_events"};  // stopped threads, pause/sigsuspend sleep here
+    bool stopped = false;             // a stop signal's default action stopped it, until SIGCONT
+    i32 stop_signal = 0;
+    bool notify_continued = false;    // SIGCONT resumed it: the parent hears it (CLD_CONTINUED)
+    u32 continue_count = 0;           // SIGCONTs sent: one after a stop signal's dequeue cancels the stop
+    // For wait4's WUNTRACED / WCONTINUED (tree lock): a stop or continue not yet reported.
+    bool stop_report = false;
+    bool continue_report = false;
 
-    // Exit: the wait status (Linux's: exit code << 8, or the signal number).
-    bool exited = false;
-    i32 wait_status = 0;
-
-    // Where run_process waits while the process runs, and the process's own
-    // kernel context (it enters user mode from there).
-    hal::KernelContext* waiter = nullptr;
-    hal::KernelContext* context = nullptr;
-    void* kernel_stack = nullptr;
+    // Lifecycle: alive with threads; a zombie once the last one exited, until
+    // the parent reaps it (wait4) and frees it.
+    ProcessState state = ProcessState::kAlive;
+    i32 wait_status = 0;              // Linux's: exit code << 8, or the signal number
+    IntrusiveList<Task, &Task::thread_node> threads;
+    Process* children_head = nullptr; // children, linked through next_sibling (tree lock)
+    Process* next_sibling = nullptr;
+    ListNode all_node;                // on the list of every process (tree lock)
+    WaitQueue child_events{"child_events"};  // the parent's wait4 sleeps here
+    u64 start_cycles = 0;
+    u64 child_cycles = 0;             // CPU time of reaped children (rusage)
 
     ProcessCounters counters;
 };
 
-// A process with no address space yet (exec gives it one), a fresh file table
-// and working directory "/"; nullptr when out of memory.
-Process* process_create(const char* name, u32 pid, u32 ppid);
-// Frees it all. It must not be running.
+// The process tree and the pid space are guarded by one lock (Linux's
+// tasklist_lock): fork, exit, re-parenting and wait4 take it.
+// nullptr when out of memory. A process starts alive with no address space
+// (exec gives it one), a fresh file table and working directory "/", and no
+// threads; the caller links it into the tree (process_link).
+Process* process_create(const char* name, u32 pid, Process* parent);
+// Frees it all. No thread of it may exist.
 void process_destroy(Process* process);
-
-// Runs `process` (exec'ed) on this CPU from its entry point until it exits;
-// returns its wait status. Publishes its counters (hal::publish_counter,
-// scope "process<pid>") when it ends.
-i32 run_process(Process* process);
+u32 allocate_pid();
+void reset_pids_and_init_status();  // at boot (process_tree_init)
+Process* find_process(u32 pid);
 
 // The process whose user code this CPU runs (nullptr: none).
 Process* current_process();
 void set_current_process(Process* process);
 
-// Ends the current process with `wait_status` and leaves its context for
-// good (back to whoever runs run_process).
+// Starts a process's first thread at entry_rip/entry_rsp: a new task made
+// runnable on the least loaded CPU. 0 or -ENOMEM.
+i64 process_start(Process* process);
+
+// fork/vfork/clone without CLONE_VM (Linux's kernel_clone for a new
+// process): a child with a copy-on-write copy of the address space (kernel/mm
+// fork.cpp), copies of the file table, working directory and signal actions,
+// and one thread that returns from the same syscall with 0 (on new_sp when it
+// is not 0). The CLONE_*_SETTID/CLEARTID flags as Linux. The child's pid, or
+// -ENOMEM / -EFAULT.
+inline constexpr u64 kCloneChildCleartid = 0x00200000;
+inline constexpr u64 kCloneChildSettid = 0x01000000;
+inline constexpr u64 kCloneParentSettid = 0x00100000;
+i64 process_fork(const TrapFrame& frame, u64 flags, u64 new_sp, u64 parent_tid, u64 child_tid);
+
+// Ends the calling thread's process with `wait_status` (exit_group, a fatal
+// signal): its memory and files go, its children are re-parented to init, its
+// parent is woken, and the thread leaves for good. Ending init ends the run.
 [[noreturn]] void process_exit(i32 wait_status);
 // Ends it as the default action of `signal` would (terminate; core dumps are
-// plain terminations), logging why as Linux's show_signal_msg does.
+// plain terminations).
 [[noreturn]] void process_kill(i32 signal);
 
 // Counts a syscall by number; unknown ones (ENOSYS) are listed too.
 void count_syscall(Process& process, u64 number, bool known);
+
+// init's end: true once pid 1 exited, with its wait status.
+bool init_exited();
+i32 init_wait_status();
 
 // Linux's wait-status encodings.
 constexpr i32 wait_status_exited(i32 code) { return (code & 0xff) << 8; }

@@ -3,10 +3,12 @@
 // kernel's own uaccess), an interrupt.
 //
 // User exceptions: a #PF goes to the address space's fault handler; what it
-// refuses, and every other fault, ends the process with the signal Linux
-// would send (arch/x86/kernel/traps.c), since signal delivery comes with the
-// process-lifecycle work. A kernel-mode fault is either a uaccess fault on a
-// user address (resolved, or its fixup taken) or a kernel bug: panic.
+// refuses, and every other fault, becomes the signal Linux would send
+// (arch/x86/kernel/traps.c), forced on the thread (a blocked or ignored
+// fault signal still kills). A kernel-mode fault is either a uaccess fault
+// on a user address (resolved, or its fixup taken) or a kernel bug: panic.
+//
+// Every return to user mode goes through signal_deliver (kernel/proc/signal.h).
 #include "kernel/hal/hal.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/format.h"
@@ -14,7 +16,9 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/layout.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
 #include "kernel/proc/signal_numbers.h"
+#include "kernel/sched/scheduler.h"
 #include "kernel/sys/syscall.h"
 
 namespace kernel {
@@ -53,19 +57,48 @@ i32 signal_for_vector(u8 vector) {
     }
 }
 
-[[noreturn]] void kill_for_fault(Process& p, const TrapFrame& frame, u8 vector, u64 error_code, u64 address,
-                                 i32 signal) {
-    // As Linux's show_signal_msg / show_unhandled_signals.
-    if (vector == 14) {
-        kprintf("%s[%u]: segfault at %llx ip %016llx sp %016llx error %llx\n", p.name, p.pid,
-                static_cast<unsigned long long>(address), static_cast<unsigned long long>(frame.rip),
-                static_cast<unsigned long long>(frame.rsp), static_cast<unsigned long long>(error_code));
-    } else {
-        kprintf("%s[%u]: trap %s (vector %u) ip:%llx sp:%llx error:%llx\n", p.name, p.pid, signal_name(signal),
-                vector, static_cast<unsigned long long>(frame.rip), static_cast<unsigned long long>(frame.rsp),
-                static_cast<unsigned long long>(error_code));
+// si_code for a vector's signal (Linux's do_trap / do_error_trap callers).
+i32 code_for_vector(u8 vector) {
+    switch (vector) {
+        case 0: return si::kFpeIntdiv;
+        case 1: return si::kTrapTrace;
+        case 6: return si::kIllIllopn;
+        case 16:
+        case 19: return si::kFpeFltinv;
+        case 17: return si::kBusAdraln;
+        default: return si::kKernel;  // #BP, #GP, #SS, ...: force_sig, SI_KERNEL
     }
-    process_kill(signal);
+}
+
+// The faulting thread gets the signal; with no handler to catch it, the log
+// line of Linux's show_signal_msg / show_unhandled_signals.
+void signal_fault(Process& p, const TrapFrame& frame, u8 vector, u64 error_code, u64 cr2, i32 sig, i32 code,
+                  u64 address) {
+    Task* t = current_task();
+    bool handled;
+    {
+        SpinGuard guard(p.signal_lock);
+        const u64 handler = p.actions[sig - 1].handler;
+        handled = handler != kSigDfl && handler != kSigIgn && !(t->signals.blocked & signal_bit(sig));
+    }
+    if (!handled) {
+        if (vector == 14) {
+            kprintf("%s[%u]: segfault at %llx ip %016llx sp %016llx error %llx\n", p.name, p.pid,
+                    static_cast<unsigned long long>(address), static_cast<unsigned long long>(frame.rip),
+                    static_cast<unsigned long long>(frame.rsp), static_cast<unsigned long long>(error_code));
+        } else {
+            kprintf("%s[%u]: trap %s (vector %u) ip:%llx sp:%llx error:%llx\n", p.name, p.pid, signal_name(sig),
+                    vector, static_cast<unsigned long long>(frame.rip), static_cast<unsigned long long>(frame.rsp),
+                    static_cast<unsigned long long>(error_code));
+        }
+    }
+    t->signals.fault_trapno = vector;
+    t->signals.fault_error = error_code;
+    t->signals.fault_cr2 = cr2;
+    SigInfo info;
+    info.code = code;
+    info.addr = address;
+    signal_force(t, sig, info);
 }
 
 void user_exception(TrapFrame& frame, u8 vector, u64 error_code, u64 cr2) {
@@ -81,9 +114,15 @@ void user_exception(TrapFrame& frame, u8 vector, u64 error_code, u64 cr2) {
             kprintf("%s[%u]: out of memory at %#llx: killed\n", p->name, p->pid, static_cast<unsigned long long>(cr2));
             process_kill(signal::kSigkill);
         }
-        kill_for_fault(*p, frame, vector, error_code, r.fault_address, r.signal);
+        signal_fault(*p, frame, vector, error_code | kPfUser, cr2, r.signal, r.code, r.fault_address);
+        return;
     }
-    kill_for_fault(*p, frame, vector, error_code, cr2, signal_for_vector(vector));
+    const i32 sig = signal_for_vector(vector);
+    // si_addr: the faulting instruction for #DE/#UD/#MF/#XM/#AC (Linux's
+    // error_get_trap_addr), none for the SI_KERNEL ones.
+    const i32 code = code_for_vector(vector);
+    const u64 address = code == si::kKernel ? 0 : frame.rip;
+    signal_fault(*p, frame, vector, error_code, 0, sig, code, address);
 }
 
 void kernel_exception(TrapFrame& frame, u8 vector, u64 error_code, u64 cr2) {
@@ -122,21 +161,32 @@ void on_syscall(TrapFrame& frame) {
     count_syscall(*p, nr, entry != nullptr);
     if (!entry) {
         frame.rax = static_cast<u64>(-linux::kEnosys);
+        signal_deliver(frame);
         return;
     }
     SyscallArgs args;
     for (unsigned i = 0; i < 6; ++i) args.arg[i] = frame.syscall_arg(i);
     args.frame = &frame;
+    current_task()->syscall_nr = static_cast<i64>(nr);  // for a restart (rt_sigreturn clears it)
     frame.rax = static_cast<u64>(entry->handler(args));
+    signal_deliver(frame);
 }
 
 void on_exception(TrapFrame& frame, u8 vector, u64 error_code, u64 cr2) {
-    if (frame.from_user()) user_exception(frame, vector, error_code, cr2);
-    else kernel_exception(frame, vector, error_code, cr2);
+    if (frame.from_user()) {
+        user_exception(frame, vector, error_code, cr2);
+        signal_deliver(frame);
+    } else {
+        kernel_exception(frame, vector, error_code, cr2);
+    }
 }
 
 void on_interrupt(TrapFrame& frame, u8 vector) {
-    // No device raises interrupts yet (the timer comes with the scheduler).
+    if (vector == hal::kTimerVector) {
+        scheduler_tick();
+        if (frame.from_user()) signal_deliver(frame);
+        return;
+    }
     panic("unexpected interrupt vector %u at rip %#llx", vector, static_cast<unsigned long long>(frame.rip));
 }
 

@@ -6,6 +6,7 @@
 #include "kernel/fs/fs_abi.h"
 #include "kernel/fs/fs_context.h"
 #include "kernel/fs/inode.h"
+#include "kernel/fs/pipe.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -90,6 +91,7 @@ bool continues(const File& file) {
 // description is readable and the user range lies in the user half.
 i64 read_to_user(File& file, u64 user, u64 count, u64* offset) {
     if (count > kMaxRwCount) count = kMaxRwCount;
+    if (file.pipe && !offset) return sys_fs::pipe_read_to_user(file, user, count);
     const usize chunk = count < sys_fs::kChunk ? static_cast<usize>(count) : sys_fs::kChunk;
     u8* buffer = static_cast<u8*>(kmalloc(chunk ? chunk : 1));
     if (!buffer) return -kEnomem;
@@ -117,6 +119,7 @@ i64 read_to_user(File& file, u64 user, u64 count, u64* offset) {
 
 i64 write_from_user(File& file, u64 user, u64 count, u64* offset) {
     if (count > kMaxRwCount) count = kMaxRwCount;
+    if (file.pipe && !offset) return sys_fs::pipe_write_from_user(file, user, count);
     const usize chunk = count < sys_fs::kChunk ? static_cast<usize>(count) : sys_fs::kChunk;
     u8* buffer = static_cast<u8*>(kmalloc(chunk ? chunk : 1));
     if (!buffer) return -kEnomem;
@@ -154,8 +157,8 @@ i64 check_write(const File& file, u64 user, u64 count) {
     return 0;
 }
 
-// A terminal cannot pread/pwrite (no FMODE_PREAD).
-bool positional(const File& file) { return !(file.device && file.device->terminal); }
+// A terminal or a pipe cannot pread/pwrite (no FMODE_PREAD).
+bool positional(const File& file) { return !(file.device && file.device->terminal) && !file.pipe; }
 
 // readv/writev: the iovec array copied in and checked (Linux's import_iovec):
 // more than UIO_MAXIOV is EINVAL, a negative length or a total past
@@ -203,6 +206,13 @@ i64 vector_io(const SyscallArgs& a, bool write) {
         return -kEisdir;
     }
     i64 total = 0, rc = 0;
+    if (f->pipe) {
+        const u64 segments = iov ? static_cast<u32>(as_int(count)) : 0;
+        const i64 n = write ? sys_fs::pipe_writev(*f.get(), iov, segments) : sys_fs::pipe_readv(*f.get(), iov, segments);
+        kfree(iov);
+        if (n > 0) write ? count_written(n) : count_read(n);
+        return n;
+    }
     for (u64 i = 0; iov && i < static_cast<u32>(as_int(count)); ++i) {
         if (iov[i].iov_len == 0) continue;
         const i64 n = write ? write_from_user(*f.get(), iov[i].iov_base, iov[i].iov_len, nullptr)
@@ -385,6 +395,12 @@ i64 sys_ioctl(const SyscallArgs& a) {
             return 0;
         }
         default: break;
+    }
+    if (f->pipe && cmd == kFionread) {
+        // The bytes a read would find now (pipe_ioctl's FIONREAD), as an int.
+        const u64 held = pipe_bytes(*f.get());
+        const i32 n = static_cast<i32>(held);
+        return put_user(arg, n);
     }
     if (!f->device || !f->device->terminal) return -kEnotty;
     switch (cmd) {

@@ -3,6 +3,7 @@
 // directory of an *at call. Internal to kernel/sys.
 #pragma once
 
+#include "kernel/fs/fs_abi.h"
 #include "kernel/lib/types.h"
 
 namespace kernel {
@@ -50,6 +51,20 @@ private:
 // ENOTDIR when it is not a directory and the path is relative). *base is
 // nullptr (the root) for an absolute path, whatever dirfd is.
 i64 at_base(u64 dirfd, const char* path, Inode** base);
+
+// read(2)/write(2) of `count` bytes at `user` on a pipe's description
+// (sys_pipe.cpp): the pipe's own loops, which wait only before the first byte
+// of a read and keep a write of at most PIPE_BUF bytes atomic. Bytes moved,
+// or -errno (-kErestartsys when a signal came before any byte).
+// A read waits for its first byte only when may_block.
+i64 pipe_read_to_user(File& file, u64 user, u64 count, bool may_block = true);
+i64 pipe_write_from_user(File& file, u64 user, u64 count);
+// readv/writev on a pipe (segments checked by import_iovec): a readv fills
+// segment after segment from what the pipe holds, waiting only for the first
+// byte; a writev of at most PIPE_BUF bytes in all is gathered and written
+// atomically as one, as Linux's pipe_write sees the whole iov_iter.
+i64 pipe_readv(File& file, const linux::Iovec* iov, u64 count);
+i64 pipe_writev(File& file, const linux::Iovec* iov, u64 count);
 
 // Linux's `int` arguments: the low 32 bits, sign-extended.
 inline i32 as_int(u64 v) { return static_cast<i32>(static_cast<u32>(v)); }

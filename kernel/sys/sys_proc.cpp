@@ -6,6 +6,8 @@
 #include "kernel/mm/layout.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/process_tree.h"
+#include "kernel/sched/scheduler.h"
 
 namespace kernel {
 namespace {
@@ -29,7 +31,12 @@ static_assert(sizeof(Utsname) == 390);
 
 }  // namespace
 
+static bool g_exec_randomize = true;
+
 void enable_test_syscalls() { g_test_syscalls = true; }
+void set_test_syscalls(bool on) { g_test_syscalls = on; }
+void set_exec_randomize(bool on) { g_exec_randomize = on; }
+bool exec_randomize() { return g_exec_randomize; }
 bool test_syscalls_enabled() { return g_test_syscalls; }
 
 // exit ends the thread; with one thread per process that is the process
@@ -38,8 +45,11 @@ i64 sys_exit(const SyscallArgs& a) { process_exit(wait_status_exited(static_cast
 i64 sys_exit_group(const SyscallArgs& a) { process_exit(wait_status_exited(static_cast<i32>(a.arg[0]))); }
 
 i64 sys_getpid(const SyscallArgs&) { return current_process()->pid; }
-i64 sys_gettid(const SyscallArgs&) { return current_process()->pid; }
-i64 sys_getppid(const SyscallArgs&) { return current_process()->ppid; }
+i64 sys_gettid(const SyscallArgs&) { return current_task()->tid; }
+i64 sys_getppid(const SyscallArgs&) {
+    SpinGuard guard(process_tree_lock());
+    return current_process()->ppid;
+}
 // Everything runs as root: uid, euid, gid and egid are 0.
 i64 sys_getuid(const SyscallArgs&) { return 0; }
 
@@ -55,37 +65,74 @@ i64 sys_uname(const SyscallArgs& a) {
     return copy_to_user(a.arg[0], &u, sizeof u);
 }
 
+// The bases live in the CPU while the thread runs (the scheduler saves them
+// at a switch), so arch_prctl reads and writes the CPU's.
 i64 sys_arch_prctl(const SyscallArgs& a) {
-    Process& p = *current_process();
     const u64 code = a.arg[0], addr = a.arg[1];
     switch (code) {
         case kArchSetFs:
         case kArchSetGs:
             // Linux: a base at or above TASK_SIZE_MAX is EPERM.
             if (addr >= layout().user_end) return -linux::kEperm;
-            if (code == kArchSetFs) {
-                p.fs_base = addr;
-                hal::set_user_fs_base(addr);
-            } else {
-                p.gs_base = addr;
-                hal::set_user_gs_base(addr);
-            }
+            if (code == kArchSetFs) hal::set_user_fs_base(addr);
+            else hal::set_user_gs_base(addr);
             return 0;
-        case kArchGetFs: return put_user(addr, p.fs_base);
-        case kArchGetGs: return put_user(addr, p.gs_base);
+        case kArchGetFs: return put_user(addr, hal::user_fs_base());
+        case kArchGetGs: return put_user(addr, hal::user_gs_base());
         default: return -linux::kEinval;
     }
 }
 
 i64 sys_set_tid_address(const SyscallArgs& a) {
-    Process& p = *current_process();
-    p.clear_child_tid = a.arg[0];
-    return p.pid;
+    Task* t = current_task();
+    t->clear_child_tid = a.arg[0];
+    return t->tid;
 }
 
 i64 sys_sched_yield(const SyscallArgs&) {
-    // One runnable thread: nothing to yield to until the scheduler exists.
+    schedule();
     return 0;
+}
+
+i64 sys_fork(const SyscallArgs& a) { return process_fork(*a.frame, 0, 0, 0, 0); }
+
+// vfork is fork: POSIX allows it, and with copy-on-write the copy is cheap;
+// the parent does not wait for the child's exec or exit (a departure from
+// Linux's CLONE_VFORK that no correct program can observe).
+i64 sys_vfork(const SyscallArgs& a) { return process_fork(*a.frame, 0, 0, 0, 0); }
+
+// clone(flags, newsp, parent_tid, child_tid, tls) for a new process. Threads
+// (CLONE_VM, CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_SETTLS)
+// come later: asked for, they are EINVAL rather than silently ignored.
+i64 sys_clone(const SyscallArgs& a) {
+    const u64 flags = a.arg[0];
+    constexpr u64 kExitSignalMask = 0xff;
+    constexpr u64 kSupported = kExitSignalMask | kCloneChildCleartid | kCloneChildSettid | kCloneParentSettid;
+    if (flags & ~kSupported) return -linux::kEinval;
+    return process_fork(*a.frame, flags, a.arg[1], a.arg[2], a.arg[3]);
+}
+
+i64 sys_wait4(const SyscallArgs& a) {
+    const i64 pid = static_cast<i64>(a.arg[0]);
+    const u64 status_at = a.arg[1], rusage_at = a.arg[3];
+    const u32 options = static_cast<u32>(a.arg[2]);
+    // WNOHANG, WUNTRACED, WCONTINUED and the __W flags Linux accepts.
+    constexpr u32 kKnown = kWnohang | 0x2 | 0x8 | 0x20000000u | 0x40000000u | 0x80000000u;
+    if (options & ~kKnown) return -linux::kEinval;
+    i32 status = 0;
+    u64 cycles = 0;
+    const i64 reaped = wait_for_child(current_process(), pid, options, &status, &cycles);
+    if (reaped <= 0) return reaped;
+    if (status_at && put_user(status_at, status) != 0) return -linux::kEfault;
+    if (rusage_at) {
+        // struct rusage: ru_utime, ru_stime (timevals), then 14 longs.
+        i64 usage[18] = {};
+        const u64 ns = cycles / (hal::cycles_per_second() / 1'000'000 ? hal::cycles_per_second() / 1'000'000 : 1) * 1000;
+        usage[0] = static_cast<i64>(ns / 1'000'000'000);
+        usage[1] = static_cast<i64>(ns % 1'000'000'000 / 1000);
+        if (copy_to_user(rusage_at, usage, sizeof usage) != 0) return -linux::kEfault;
+    }
+    return reaped;
 }
 
 i64 sys_getrandom(const SyscallArgs& a) {

@@ -1,5 +1,6 @@
-// Process syscalls: exit, identity, uname, arch_prctl, set_tid_address,
-// sched_yield, getrandom, and the SMAP test syscall.
+// Process syscalls: fork, vfork, clone (new processes), execve, exit, wait4,
+// identity, uname, arch_prctl, set_tid_address, sched_yield, getrandom, and
+// the SMAP test syscall.
 #pragma once
 
 #include "kernel/sys/syscall.h"
@@ -22,10 +23,19 @@ i64 sys_arch_prctl(const SyscallArgs& a);
 i64 sys_set_tid_address(const SyscallArgs& a);
 i64 sys_sched_yield(const SyscallArgs& a);
 i64 sys_getrandom(const SyscallArgs& a);
+i64 sys_fork(const SyscallArgs& a);
+i64 sys_vfork(const SyscallArgs& a);
+i64 sys_clone(const SyscallArgs& a);
+i64 sys_wait4(const SyscallArgs& a);
+i64 sys_execve(const SyscallArgs& a);
 i64 sys_smap_probe(const SyscallArgs& a);
 
 // Enables kSysSmapProbe (from the command line); until then it is ENOSYS.
 void enable_test_syscalls();
+void set_test_syscalls(bool on);
 bool test_syscalls_enabled();
+// ASLR for programs started by execve (the command line's norandmaps turns it off).
+void set_exec_randomize(bool on);
+bool exec_randomize();
 
 }  // namespace kernel

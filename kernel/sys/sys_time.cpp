@@ -4,6 +4,8 @@
 #include "kernel/lib/errno.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
+#include "kernel/sched/scheduler.h"
 
 namespace kernel {
 namespace {
@@ -79,8 +81,31 @@ i64 read_request(u64 user, u64* ns) {
     return 0;
 }
 
-void sleep_ns(u64 ns) {
-    if (ns) hal::cpu_idle(ns_to_cycles(ns));
+// Lets `ns` of modeled time pass: other runnable tasks on this CPU run
+// meanwhile; with none, the CPU idles (timers and wait queues for sleepers
+// are still to come). A pending signal ends the sleep early: the
+// nanoseconds left, 0 when the whole time passed.
+u64 sleep_ns(u64 ns) {
+    if (!ns) return 0;
+    const u64 deadline = hal::cycles() + ns_to_cycles(ns);
+    for (u64 now = hal::cycles(); now < deadline; now = hal::cycles()) {
+        if (signal_pending(current_task())) return cycles_to_ns(deadline - now);
+        if (runnable_tasks(hal::current_cpu()) > 0) schedule();
+        else hal::cpu_idle(deadline - now < 20'000 ? deadline - now : 20'000);
+    }
+    return 0;
+}
+
+// An interrupted sleep: the remainder to `rem` (when asked) and
+// -ERESTARTNOHAND, which a handler turns into EINTR. With no handler (a stop
+// and SIGCONT) the request restarts whole: a departure from Linux's
+// restart_block, which sleeps only the remainder.
+i64 interrupted_sleep(u64 left, u64 rem) {
+    if (rem) {
+        const Timespec t = to_timespec(left);
+        if (put_user(rem, t) != 0) return -linux::kEfault;
+    }
+    return -kErestartnohand;
 }
 
 }  // namespace
@@ -124,8 +149,7 @@ i64 sys_time(const SyscallArgs& a) {
 i64 sys_nanosleep(const SyscallArgs& a) {
     u64 ns;
     if (const i64 r = read_request(a.arg[0], &ns); r != 0) return r;
-    sleep_ns(ns);
-    // Nothing interrupts a sleep yet, so the remainder (if asked) is not written.
+    if (const u64 left = sleep_ns(ns)) return interrupted_sleep(left, a.arg[1]);
     return 0;
 }
 
@@ -138,8 +162,11 @@ i64 sys_clock_nanosleep(const SyscallArgs& a) {
     if (flags & ~kTimerAbstime) return -linux::kEinval;
     u64 ns;
     if (const i64 r = read_request(a.arg[2], &ns); r != 0) return r;
-    if (flags & kTimerAbstime) sleep_ns(ns > now ? ns - now : 0);
-    else sleep_ns(ns);
+    if (flags & kTimerAbstime) {
+        if (sleep_ns(ns > now ? ns - now : 0)) return interrupted_sleep(0, 0);  // restarts exactly
+    } else if (const u64 left = sleep_ns(ns)) {
+        return interrupted_sleep(left, a.arg[3]);
+    }
     return 0;
 }
 

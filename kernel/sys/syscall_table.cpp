@@ -4,6 +4,7 @@
 
 #include "kernel/sys/sys_fs.h"
 #include "kernel/sys/sys_mm.h"
+#include "kernel/sys/sys_pipe.h"
 #include "kernel/sys/sys_proc.h"
 #include "kernel/sys/sys_signal.h"
 #include "kernel/sys/sys_time.h"
@@ -29,6 +30,7 @@ constexpr SyscallEntry kTable[] = {
 #include "kernel/sys/sys_proc_table.inc"
 #include "kernel/sys/sys_signal_table.inc"
 #include "kernel/sys/sys_time_table.inc"
+#include "kernel/sys/sys_pipe_table.inc"
 #undef SYSCALL
 };
 

@@ -80,6 +80,7 @@ SimHal::SimHal(Machine& machine, std::ostream& console)
         s.add(scope, "kernel.uaccess_calls", &st.uaccess_calls);
         s.add(scope, "kernel.uaccess_bytes", &st.uaccess_bytes);
         s.add(scope, "kernel.uaccess_faults", &st.uaccess_faults);
+        s.add(scope, "kernel.timer_interrupts", &st.timer_interrupts);
     }
     // Per-process accounting reads every counter of the CPU's scope.
     for (auto& cpu : cpus_) {
@@ -196,12 +197,10 @@ int SimHal::boot() {
         throw SimError(panic_message_);
     }
     for (auto& cpu : cpus_) flush_accounting(*cpu);
-    for (const auto& cpu : cpus_) {
-        if (cpu_running(*cpu)) {
-            stop_all_cpus();
-            throw SimError(fmt::format("kernel::boot_main returned while cpu{} was still running", cpu->id));
-        }
-    }
+    // The machine stops when boot_main returns, as a real one powering off:
+    // CPUs still running (other processes when init ended) are stopped.
+    for (const auto& cpu : cpus_) stopped_running_ += cpu_running(*cpu) ? 1 : 0;
+    stop_all_cpus();
     return status;
 }
 
@@ -470,6 +469,7 @@ void terminal_write(TerminalStream stream, const char* text, usize length) { sim
 usize terminal_read(char* buffer, usize length) { return sim().terminal_read(buffer, length); }
 void publish_counter(const char* scope, const char* name, u64 value) { sim().publish_counter(scope, name, value); }
 void set_accounting(u32 account) { sim().set_accounting(account); }
+void timer_set_deadline(u64 deadline) { sim().timer_set_deadline(deadline); }
 u64 random_u64() { return sim().random_u64(); }
 void panic_halt(const char* message) { sim().panic_halt(message); }
 

@@ -59,6 +59,7 @@ struct SimCpuStats {
     uint64_t uaccess_calls = 0;
     uint64_t uaccess_bytes = 0;
     uint64_t uaccess_faults = 0;  // #PFs taken inside uaccess (resolved or not)
+    uint64_t timer_interrupts = 0;
 };
 
 // Where the terminal of user programs (hal::terminal_*) is connected.
@@ -106,6 +107,8 @@ public:
     // one scope per process ("process1"). Kept apart from the machine's registry
     // so machine totals do not count anything twice. Up to date after a run.
     const StatsRegistry& process_stats() const { return process_stats_; }
+    // CPUs that were still running when boot_main returned (and were stopped).
+    uint32_t cpus_stopped_running() const { return stopped_running_; }
     // The cycle clock of a CPU: kernel time plus the time its user code ran.
     uint64_t clock(uint32_t cpu) const;
 
@@ -144,6 +147,7 @@ public:
     void xrstor(const void* area);
     void xstate_reset();
     void set_accounting(uint32_t account);
+    void timer_set_deadline(uint64_t deadline);
     void publish_counter(const char* scope, const char* name, uint64_t value);
     void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
     // sim_uaccess.cpp
@@ -196,6 +200,7 @@ private:
     uint32_t current_ = 0;
     uint64_t rng_;
     bool booted_ = false;
+    uint32_t stopped_running_ = 0;
     bool panicked_ = false;
     std::string panic_message_;
     Terminal terminal_;

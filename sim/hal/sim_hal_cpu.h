@@ -23,6 +23,7 @@ struct SimHal::Cpu {
     SimCpuStats stats;
     std::unique_ptr<Interpreter> interp;
     CpuState user;                 // user state between runs; the x87/SSE part persists here
+    uint64_t timer_deadline = 0;   // the one-shot timer (hal::timer_set_deadline), 0 = disarmed
     bool in_uaccess = false;       // inside a hal:: uaccess copy (SMAP lifted)
     bool uaccess_stopped = false;  // the kernel took the copy's fixup
     // Accounting (set_accounting): whose the CPU's counters are, and their

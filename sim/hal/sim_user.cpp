@@ -7,6 +7,7 @@
 // base getters when it switches threads.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "sim/cpu/x87_image.h"
@@ -49,9 +50,26 @@ void SimHal::enter_user(const kernel::TrapFrame& initial) {
     if (!frame.from_user()) panic_halt(fmt::format("enter_user with CS {:#x}: not a user selector", frame.cs).c_str());
     for (;;) {
         Cpu& cpu = me();
+        // The timer interrupts at an instruction boundary at or after its
+        // deadline; a run stops before it (each instruction costs at least a
+        // cycle, so a budget of the cycles left cannot overshoot it).
+        uint64_t budget = kUserQuantum;
+        if (cpu.timer_deadline) {
+            const uint64_t now = clock(cpu.id);
+            if (now >= cpu.timer_deadline) {
+                cpu.timer_deadline = 0;
+                ++cpu.stats.timer_interrupts;
+                charge(machine_.config().costs.exception);
+                frame.vector = hal::kTimerVector;
+                frame.error_code = 0;
+                kernel::on_interrupt(frame, hal::kTimerVector);
+                continue;
+            }
+            budget = std::min<uint64_t>(budget, cpu.timer_deadline - now);
+        }
         frame_to_state(frame, cpu.user);
         cpu.user.rflags = user_rflags(frame.rflags);
-        const Exit exit = cpu.interp->run(cpu.user, kUserQuantum);
+        const Exit exit = cpu.interp->run(cpu.user, budget);
         Cpu& now = me();
         state_to_frame(now.user, frame);
         const KernelCostConfig& costs = machine_.config().costs;
@@ -82,6 +100,8 @@ void SimHal::enter_user(const kernel::TrapFrame& initial) {
         }
     }
 }
+
+void SimHal::timer_set_deadline(uint64_t deadline) { me().timer_deadline = deadline; }
 
 void SimHal::set_user_fs_base(uint64_t base) { me().user.fs_base = base; }
 void SimHal::set_user_gs_base(uint64_t base) { me().user.gs_base = base; }

@@ -3,8 +3,14 @@
 // status and counters checked, and the job's own failure modes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "apps/simx/run_job.h"
 #include "sim/machine/config.h"
@@ -145,6 +151,32 @@ TEST(RunJob, WriteExecuteIsRefusedUnlessTheMachineAllowsIt) {
     EXPECT_NE(allowed.out.find("generated code returned 42"), std::string::npos) << allowed.out;
 }
 
+TEST(RunJob, ProcessesOnOneTwoOrFourCpusGiveTheSameOutputAndReproduce) {
+    RunJobOptions o;
+    o.program = bin("forkwork");
+    o.args = {"6", "300000"};
+    std::string first;
+    for (uint32_t cpus : {1u, 2u, 4u}) {
+        MachineConfig c = machine();
+        c.cpus = cpus;
+        const Ran a = run(o, "", c), b = run(o, "", c);
+        ASSERT_EQ(a.result.exit_status, 0) << a.out << a.result.kernel_log;
+        if (first.empty()) first = a.out;
+        EXPECT_EQ(a.out, first) << cpus << " CPUs";
+        // Same machine, same seed: the same schedule, counters byte for byte.
+        EXPECT_EQ(a.result.stats_json, b.result.stats_json) << cpus << " CPUs";
+        // Six children and their parent, all reported.
+        EXPECT_NE(a.result.stats_json.find("\"process7\""), std::string::npos);
+        if (cpus == 1) {
+            // On one CPU the timer shares it: children are interrupted before they end.
+            const std::string& j = a.result.stats_json;
+            const size_t at = j.find("\"timer_interrupts\": ", j.find("\"cpu0\""));
+            ASSERT_NE(at, std::string::npos);
+            EXPECT_GT(std::stoull(j.substr(at + 20)), 0u) << "no timer interrupt on one CPU";
+        }
+    }
+}
+
 TEST(RunJob, ABadProgramIsRefusedWithAReason) {
     RunJobOptions o;
     o.program = "/nonexistent/program";
@@ -159,6 +191,70 @@ TEST(RunJob, ABadProgramIsRefusedWithAReason) {
     o.args = {};
     o.env = {"=novalue"};
     EXPECT_THROW(run(o), SimError);
+}
+
+std::string guest_initramfs() { return std::string(SIMX_GUEST_BIN_DIR) + "/../initramfs.cpio"; }
+
+bool contains(const std::vector<uint8_t>& bytes, const std::string& what) {
+    return std::search(bytes.begin(), bytes.end(), what.begin(), what.end()) != bytes.end();
+}
+
+TEST(RunJob, ADynamicProgramRunsWithTheHostsInterpreterWhenNoInitramfsIsGiven) {
+    RunJobOptions o;
+    o.program = bin("hello-dyn");
+    o.args = {"one"};
+    o.env = {"GUEST_GREETING=hello from the driver"};
+    const std::vector<uint8_t> archive = run_initramfs(o);
+    EXPECT_TRUE(contains(archive, "lib/ld-musl-x86_64.so.1")) << "the host's loader is packed at its path";
+    const Ran r = run(o);
+    EXPECT_EQ(r.result.exit_status, 0) << r.out << r.result.kernel_log;
+    EXPECT_NE(r.out.find("argv[1]: \"one\""), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+    // A static program gets no interpreter.
+    o.program = bin("hello");
+    EXPECT_FALSE(contains(run_initramfs(o), "ld-musl"));
+}
+
+TEST(RunJob, ADynamicProgramWithASharedLibraryRunsFromTheGuestInitramfs) {
+    RunJobOptions o;
+    o.program = bin("shlib-dyn");
+    o.initramfs = guest_initramfs();
+    const Ran r = run(o);
+    EXPECT_EQ(r.result.exit_status, 0) << r.out << r.result.kernel_log;
+    EXPECT_NE(r.out.find("PASS dlopen_finds_it"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+}
+
+TEST(RunJob, AMissingInterpreterIsAClearError) {
+    // hello-dyn with its PT_INTERP renamed (same length) to a loader nobody has.
+    std::ifstream in(bin("hello-dyn"), std::ios::binary);
+    std::vector<uint8_t> image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "/lib/ld-musl-x86_64.so.1", to = "/lib/ld-none-x86_64.so.1";
+    ASSERT_EQ(from.size(), to.size());
+    const auto it = std::search(image.begin(), image.end(), from.begin(), from.end());
+    ASSERT_NE(it, image.end());
+    std::copy(to.begin(), to.end(), it);
+    const std::string path = ::testing::TempDir() + "/hello-none-dyn";
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(image.data()),
+                                                static_cast<std::streamsize>(image.size()));
+    RunJobOptions o;
+    o.program = path;
+    // Without --initramfs: simx looks for it on the host and says so.
+    try {
+        run(o);
+        ADD_FAILURE() << "expected a SimError";
+    } catch (const SimError& e) {
+        EXPECT_NE(std::string(e.what()).find("needs the interpreter /lib/ld-none-x86_64.so.1"), std::string::npos)
+            << e.what();
+    }
+    // With an initramfs that lacks it: the kernel refuses the exec with ENOENT, naming it.
+    o.initramfs = guest_initramfs();
+    const Ran r = run(o);
+    EXPECT_EQ(r.result.exit_status, 127);
+    EXPECT_NE(r.result.program_messages.find("cannot find the interpreter /lib/ld-none-x86_64.so.1"), std::string::npos)
+        << r.result.program_messages;
+    EXPECT_NE(r.result.program_messages.find("ENOENT"), std::string::npos) << r.result.program_messages;
+    std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 # 5, item 8). For every program of guest_userland/programs.cmake, static and static-PIE,
 # one ctest test (label "guest"):
 #   guest.<name>.static   guest.<name>.pie
+# and for those built dynamically too (DYNAMIC in programs.cmake; issue 6, item 5)
+#   guest.<name>.dynamic  (simx gets the initramfs: its /lib has musl's loader and our
+#                          libraries; the host run its own loader and LD_LIBRARY_PATH)
 # run by run_guest.sh, which runs the binary natively and under `simx run` with the same
 # arguments, stdin and environment, and requires identical stdout, the expected exit
 # status from both, and (test programs) PASS lines and no FAIL line. Plus
@@ -26,9 +29,13 @@ foreach(name IN LISTS SIMX_GUEST_PROGRAMS)
   else()
     set(kind workload)
   endif()
-  foreach(variant static pie)
+  foreach(variant IN LISTS SIMX_GUEST_${name}_VARIANTS)
+    set(dynamic_options "")
     if(variant STREQUAL "pie")
       set(binary ${SIMX_GUEST_BIN_DIR}/${name}-pie)
+    elseif(variant STREQUAL "dynamic")
+      set(binary ${SIMX_GUEST_BIN_DIR}/${name}-dyn)
+      set(dynamic_options --dynamic --lib-path ${SIMX_GUEST_LIB_DIR})
     else()
       set(binary ${SIMX_GUEST_BIN_DIR}/${name})
     endif()
@@ -38,7 +45,7 @@ foreach(name IN LISTS SIMX_GUEST_PROGRAMS)
               --kind ${kind}
               --expect ${SIMX_GUEST_${name}_EXPECT}
               --stdin ${SIMX_GUEST_${name}_STDIN}
-              --data ${SIMX_GUEST_ROOT_DIR}/data --initramfs ${SIMX_GUEST_INITRAMFS}
+              --data ${SIMX_GUEST_ROOT_DIR}/data --initramfs ${SIMX_GUEST_INITRAMFS} ${dynamic_options}
               -- ${binary} ${SIMX_GUEST_${name}_ARGS})
     set_tests_properties(guest.${name}.${variant} PROPERTIES LABELS guest TIMEOUT 120)
   endforeach()
@@ -52,4 +59,10 @@ add_test(NAME guest.determinism.chase
 add_test(NAME guest.determinism.files
   COMMAND bash ${_simx_guest_driver} --simx $<TARGET_FILE:simx> --determinism --seed 3
           -- ${SIMX_GUEST_BIN_DIR}/files-pie)
-set_tests_properties(guest.determinism.chase guest.determinism.files PROPERTIES LABELS guest TIMEOUT 120)
+# A dynamically linked program: the loader's and the library's places come from the seed too.
+add_test(NAME guest.determinism.shlib
+  COMMAND bash ${_simx_guest_driver} --simx $<TARGET_FILE:simx> --determinism --seed 5
+          --sim-opt --initramfs --sim-opt ${SIMX_GUEST_INITRAMFS}
+          -- ${SIMX_GUEST_BIN_DIR}/shlib-dyn)
+set_tests_properties(guest.determinism.chase guest.determinism.files guest.determinism.shlib
+  PROPERTIES LABELS guest TIMEOUT 120)

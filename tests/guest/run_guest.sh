@@ -5,12 +5,16 @@
 # same exit status in both runs.
 #
 #   run_guest.sh --simx SIMX [--expect STATUS] [--stdin FILE] [--kind test|workload]
-#                [--data DIR --initramfs CPIO] [--sim-opt OPT]... -- PROGRAM [ARGS...]
+#                [--data DIR --initramfs CPIO] [--dynamic [--lib-path DIR]]
+#                [--sim-opt OPT]... -- PROGRAM [ARGS...]
 #       Fails unless both runs exit with STATUS (default 0; 128+N when killed by signal
 #       N, as a shell reports it), their stdouts are identical, and — for --kind test —
 #       stdout has at least one "PASS " line and no "FAIL " line. An argument "@DATA@..."
 #       becomes DIR... on the host and /data... in the guest, and then simx also gets
 #       `--initramfs CPIO` (the archive whose /data DIR is the staging copy of).
+#       --dynamic: PROGRAM is dynamically linked; simx gets `--initramfs CPIO` (whose
+#       /lib holds the loader and our libraries), and the host run uses the host's
+#       loader with LD_LIBRARY_PATH=DIR (--lib-path) for our libraries.
 #
 #   run_guest.sh --simx SIMX --determinism [--seed N] [--stdin FILE] -- PROGRAM [ARGS...]
 #       Runs `simx run --seed N --stats-json F` twice and fails unless the two JSON files
@@ -29,6 +33,8 @@ data=
 initramfs=
 seed=1
 determinism=0
+dynamic=0
+lib_path=
 sim_opts=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -41,6 +47,8 @@ while [ $# -gt 0 ]; do
         --seed) seed=$2; shift 2 ;;
         --sim-opt) sim_opts+=("$2"); shift 2 ;;
         --determinism) determinism=1; shift ;;
+        --dynamic) dynamic=1; shift ;;
+        --lib-path) lib_path=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "run_guest.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
@@ -148,16 +156,19 @@ for a in "$@"; do
     esac
 done
 
+[ "$dynamic" = 1 ] && need_initramfs=1
 if [ "$need_initramfs" = 1 ]; then
     if [ -z "$initramfs" ]; then
-        echo "run_guest.sh: an @DATA@ argument needs --initramfs CPIO" >&2
+        echo "run_guest.sh: an @DATA@ argument or --dynamic needs --initramfs CPIO" >&2
         exit 2
     fi
     sim_opts+=(--initramfs "$initramfs")
 fi
 
 # (The braces keep bash's "Segmentation fault" notice for the SIGSEGV test quiet.)
-{ "$program" "${native_args[@]}" <"$stdin" >"$work/native.out" 2>"$work/native.err"; } 2>/dev/null
+native_env=()
+[ -n "$lib_path" ] && native_env=("LD_LIBRARY_PATH=$lib_path")
+{ env "${native_env[@]}" "$program" "${native_args[@]}" <"$stdin" >"$work/native.out" 2>"$work/native.err"; } 2>/dev/null
 native_status=$?
 # --stats-json proves simx itself finished normally: a simx that crashed (say with a host
 # SIGSEGV, status 139) writes no JSON and cannot pass for a guest killed by SIGSEGV.

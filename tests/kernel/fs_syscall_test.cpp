@@ -28,7 +28,7 @@ public:
     void SetUp() override {
         FsTest::SetUp();
         env.km().hal().set_terminal({&in, &out, &err});
-        proc = run([] { return k::process_create("fs-test", 7, 1); });
+        proc = run([] { return k::process_create("fs-test", 7, nullptr); });
         ASSERT_NE(proc, nullptr);
         proc->space = env.create();
         env.load(proc->space);

@@ -20,6 +20,12 @@
 #   qemu_user_prot_none*       copies to and from a PROT_NONE page whose frame is
 #                              still mapped must fail (uaccess.h's page-table check);
 #   qemu_user_serial_read      read(2) from the console: COM1 polled, a line per read;
+#   qemu_user_timer*           the local APIC timer: spin (tests/qemu/spin.c) computes in
+#                              user mode for 150-200 ms, alone (1 and 4 CPUs) or as 2-3
+#                              forked workers (max and qemu64, 1 CPU); the timer interrupts
+#                              it (the kernel's final "counter x86 timer_interrupts N" is
+#                              not 0), the workers are preempted for each other (their runs
+#                              overlap) and no register changes across it;
 #   qemu_smap_violation        the SMAP test: init calls the test-only syscall 0x51a7
 #                              with a pointer to its own mapped memory; the kernel's
 #                              load through it must end in a panic naming the
@@ -33,7 +39,7 @@ endif()
 
 set(_qemu_test_dir ${CMAKE_BINARY_DIR}/tests/qemu)
 set(_qemu_test_src ${PROJECT_SOURCE_DIR}/tests/qemu)
-set(_qemu_test_programs smap_probe prot_none serial_read)
+set(_qemu_test_programs smap_probe prot_none serial_read spin)
 set(_qemu_test_outputs "")
 foreach(prog IN LISTS _qemu_test_programs)
   add_custom_command(OUTPUT ${_qemu_test_dir}/bin/${prog}
@@ -71,6 +77,15 @@ foreach(prog files mem strings float uaccess time random sysinfo auxv output)
   simx_qemu_user_test(qemu_user_${prog} max 1 ${_qemu_guest_cpio} 0 "init=/bin/${prog}" --guest-test)
 endforeach()
 simx_qemu_user_test(qemu_user_pages max 1 ${_qemu_guest_cpio} 0 "init=/bin/pages 2048" --guest-test)
+# Processes (issue 6): fork/exec/wait, pipes, signals and dynamic linking on 1 and 4 CPUs.
+simx_qemu_user_test(qemu_user_fork max 1 ${_qemu_guest_cpio} 0 "init=/bin/fork /bin/exit_status" --guest-test)
+simx_qemu_user_test(qemu_user_smp4_fork max 4 ${_qemu_guest_cpio} 0 "init=/bin/fork /bin/exit_status" --guest-test)
+simx_qemu_user_test(qemu_user_smp4_pipes max 4 ${_qemu_guest_cpio} 0 "init=/bin/pipes /bin/pipes" --guest-test)
+simx_qemu_user_test(qemu_user_pipe_signals max 1 ${_qemu_guest_cpio} 0 "init=/bin/pipe_signals" --guest-test)
+simx_qemu_user_test(qemu_user_signal_handlers max 1 ${_qemu_guest_cpio} 0 "init=/bin/signal_handlers" --guest-test)
+simx_qemu_user_test(qemu_user_smp2_signal_children max 2 ${_qemu_guest_cpio} 0 "init=/bin/signal_children"
+  --guest-test)
+simx_qemu_user_test(qemu_user_shlib_dynamic max 1 ${_qemu_guest_cpio} 0 "init=/bin/shlib-dyn" --guest-test)
 simx_qemu_user_test(qemu_user_stack max 1 ${_qemu_guest_cpio} 0 "init=/bin/stack 4096" --guest-test)
 simx_qemu_user_test(qemu_user_initramfs max 1 ${_qemu_guest_cpio} 0 "init=/bin/initramfs /data" --guest-test)
 simx_qemu_user_test(qemu_user_hello max 1 ${_qemu_guest_cpio} 0
@@ -98,6 +113,20 @@ simx_qemu_user_test(qemu_user_prot_none max 1 ${_qemu_own_cpio} 0 "init=/bin/pro
 simx_qemu_user_test(qemu_user_prot_none_qemu64 qemu64 1 ${_qemu_own_cpio} 0 "init=/bin/prot_none" --guest-test)
 simx_qemu_user_test(qemu_user_serial_read max 1 ${_qemu_own_cpio} 0 "init=/bin/serial_read" --guest-test
   --stdin ${_qemu_test_src}/serial_input.txt)
+# The local APIC timer (kernel/arch/x86_64/timer.cpp): user code that spins must be
+# interrupted (the count of timer interrupts the kernel prints at the end is not 0),
+# and workers that spin together on one CPU must be preempted for each other, with
+# every register intact across the interrupt and the context switches in it.
+set(_qemu_timer_checks --guest-test --expect "counter x86 timer_interrupts " --reject "counter x86 timer_interrupts 0")
+simx_qemu_user_test(qemu_user_timer max 1 ${_qemu_own_cpio} 0 "init=/bin/spin" ${_qemu_timer_checks})
+simx_qemu_user_test(qemu_user_timer_preempt max 1 ${_qemu_own_cpio} 0 "init=/bin/spin 2 200" ${_qemu_timer_checks})
+simx_qemu_user_test(qemu_user_qemu64_timer_preempt qemu64 1 ${_qemu_own_cpio} 0 "init=/bin/spin 3 150"
+  ${_qemu_timer_checks})
+simx_qemu_user_test(qemu_user_smp4_timer max 4 ${_qemu_own_cpio} 0 "init=/bin/spin" ${_qemu_timer_checks})
+# Forked workers on four CPUs: processes exit on one CPU while others go idle
+# (idle runs on the kernel's tables, so none is left on a freed address space).
+simx_qemu_user_test(qemu_user_smp4_timer_preempt max 4 ${_qemu_own_cpio} 0 "init=/bin/spin 6 200"
+  ${_qemu_timer_checks})
 add_test(NAME qemu_smap_violation
   COMMAND ${_qemu_boot} --cpu max --initrd ${_qemu_own_cpio} --append "init=/bin/smap_probe test_syscalls" --exit 37
           --expect "smap probe: kernel load of user address" --expect "sys_smap_probe"

@@ -103,10 +103,9 @@ void init_boot_info(const pvh::HvmStartInfo& start, const CpuFeatures& cpu) {
 
     // One NUMA node: QEMU's -numa would add an ACPI SRAT, which is not read yet.
     info.cpu_count = discover_cpus(start.rsdp);
-    if (info.cpu_count > 1) {
-        info.device_windows[0] = hal::DeviceWindow{lapic::registers_base(), kPageSize};
-        info.device_window_count = 1;
-    }
+    // The local APIC's registers (lapic.h): every CPU's timer, and the IPIs of SMP bring-up.
+    info.device_windows[0] = hal::DeviceWindow{lapic::registers_base(), kPageSize};
+    info.device_window_count = 1;
     info.node_count = 1;
     for (u32 i = 0; i < info.cpu_count; ++i) info.cpu_node[i] = 0;
     info.phys_addr_bits = cpu.phys_addr_bits;

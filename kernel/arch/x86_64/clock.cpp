@@ -129,11 +129,4 @@ u64 cycles_per_second() { return kernel::x86::g_tsc_hz; }
 // minus the TSC's count since reset.
 u64 boot_epoch_seconds() { return kernel::x86::g_boot_epoch; }
 
-// PAUSE until the TSC passes: no timer interrupt is programmed yet, so HLT
-// would sleep for good.
-void cpu_idle(u64 cycles) {
-    const u64 start = kernel::x86::rdtsc();
-    while (kernel::x86::rdtsc() - start < cycles) kernel::x86::pause();
-}
-
 }  // namespace hal

@@ -1,6 +1,7 @@
-// Time in the qemu build (hal.h cycles_per_second, boot_epoch_seconds,
-// cpu_idle): the TSC is the clock, its rate comes from CPUID or the PIT, and
-// the wall-clock time at boot from the CMOS real-time clock. clock.cpp.
+// Time in the qemu build (hal.h cycles_per_second, boot_epoch_seconds; the
+// timer and cpu_idle are timer.h's): the TSC is the clock, its rate comes from
+// CPUID or the PIT, and the wall-clock time at boot from the CMOS real-time
+// clock. clock.cpp.
 #pragma once
 
 #include "kernel/lib/types.h"

@@ -12,11 +12,13 @@
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/hal_x86.h"
 #include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/pvh.h"
 #include "kernel/arch/x86_64/qemu_exit.h"
 #include "kernel/arch/x86_64/runtime.h"
 #include "kernel/arch/x86_64/serial.h"
 #include "kernel/arch/x86_64/syscall.h"
+#include "kernel/arch/x86_64/timer.h"
 #include "kernel/arch/x86_64/xstate.h"
 #include "kernel/hal/hal.h"
 #include "kernel/lib/format.h"
@@ -95,6 +97,11 @@ extern "C" [[noreturn]] void x86_64_boot_entry(kernel::u32 start_info_pa) {
     init_clock();
     const auto& start = *static_cast<const pvh::HvmStartInfo*>(hal::phys_to_virt(PhysAddr{start_info_pa}));
     init_boot_info(start, cpu);
+    // The local APIC and its timer (the registers are a device window of
+    // boot_info(); the boot tables' direct map reaches them until the kernel
+    // loads its own, which map them UC).
+    lapic::init();
+    init_timer();
     kprintf("x86 boot: PVH start info at %#x, kernel image [%#llx, %#llx) at %#llx, %u-level paging\n", start_info_pa,
             static_cast<unsigned long long>(image_phys_start().value),
             static_cast<unsigned long long>(image_phys_end().value),
@@ -103,5 +110,6 @@ extern "C" [[noreturn]] void x86_64_boot_entry(kernel::u32 start_info_pa) {
 
     const int status = boot_main();
     kprintf("x86 boot: boot_main returned %d\n", status);
+    publish_timer_counters(hal::boot_info().cpu_count);
     qemu_exit_with(qemu_exit_value(status));
 }

@@ -9,9 +9,17 @@
 // - anything else (a kernel bug, or the deliberate fault of simx.fault_test
 //   before any process exists): print everything a reader needs to find the
 //   cause (vector, error code, RIP, CR2, the registers) and panic.
+// Interrupts (vectors 32-255, x86_interrupt_dispatch): the local APIC's
+// spurious vector is dropped without an EOI (SDM Vol. 3A 10.9); every other
+// vector gets its EOI first (SDM 10.8.5), since its handler may switch to
+// another context and come back much later. The timer goes to timer.cpp;
+// any other vector from user mode to kernel::on_interrupt, and from the
+// kernel (which runs with interrupts off) to a panic.
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/interrupt_frame.h"
+#include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/syscall.h"
+#include "kernel/arch/x86_64/timer.h"
 #include "kernel/arch/x86_64/uaccess.h"
 #include "kernel/hal/hal.h"
 #include "kernel/lib/format.h"
@@ -83,4 +91,20 @@ extern "C" void x86_exception_dispatch(kernel::TrapFrame* f) {
         return;
     }
     report_and_panic(f, cr2);
+}
+
+extern "C" void x86_interrupt_dispatch(kernel::TrapFrame* f) {
+    using namespace kernel;
+    using namespace kernel::x86;
+    const u8 vector = static_cast<u8>(f->vector);
+    if (vector == lapic::kSpuriousVector) return;
+    lapic::eoi();
+    if (vector == hal::kTimerVector) {
+        timer_interrupt(*f);
+        return;
+    }
+    if (!f->from_user())
+        panic("unexpected interrupt vector %u in kernel mode at rip %#llx", vector, ull(f->rip));
+    on_interrupt(*f, vector);
+    prepare_user_return(*f);
 }

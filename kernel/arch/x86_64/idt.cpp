@@ -4,6 +4,7 @@
 #include "kernel/arch/x86_64/interrupt_frame.h"
 
 extern "C" const kernel::u64 x86_exception_stubs[kernel::x86::kExceptionVectors];
+extern "C" const char x86_interrupt_stubs[];  // 16 bytes per vector from 32 (interrupt_entry.S)
 
 namespace kernel::x86 {
 namespace {
@@ -53,6 +54,10 @@ u8 ist_for(unsigned vector) {
 
 void build_idt() {
     for (unsigned v = 0; v < kExceptionVectors; ++v) g_idt.gates[v] = make_gate(x86_exception_stubs[v], ist_for(v), dpl_for(v));
+    // Interrupts: DPL 0 (INT n from user code raises #GP, SDM 6.12.1.1), no
+    // IST, interrupt gates, so IF is clear in every handler (SDM 6.12.1.3).
+    for (unsigned v = kExceptionVectors; v < 256; ++v)
+        g_idt.gates[v] = make_gate(reinterpret_cast<u64>(x86_interrupt_stubs + 16 * (v - kExceptionVectors)), 0, 0);
 }
 
 void load_idt() {

@@ -2,8 +2,10 @@
 // exception vector, each an interrupt gate (IF cleared on entry) to its
 // interrupt_entry.S stub, DPL 0 so user code cannot raise them with INT n
 // (but #BP and #OF, DPL 3, which INT3 and INTO raise on purpose).
-// #DF, NMI and #MC switch to their IST stacks (gdt.h). Vectors 32-255 stay
-// not present until the LAPIC step installs interrupt handlers.
+// #DF, NMI and #MC switch to their IST stacks (gdt.h). Vectors 32-255 are
+// interrupt gates (DPL 0) to interrupt_entry.S's interrupt stubs: the local
+// APIC timer (hal::kTimerVector), the APIC's spurious vector (0xff) and any
+// other, which x86_interrupt_dispatch reports.
 #pragma once
 
 namespace kernel::x86 {

@@ -1,8 +1,8 @@
 // Every way into the kernel and back out to user mode: the exception stubs
-// (vectors 0-31), the SYSCALL entry, and hal::enter_user's first return to user
-// mode. Each entry makes the stack a kernel::TrapFrame (interrupt_frame.h) and
-// calls C++ (exception.cpp, syscall.cpp); the frame as the handler left it is
-// what the CPU returns to.
+// (vectors 0-31), the interrupt stubs (vectors 32-255), the SYSCALL entry,
+// and hal::enter_user's first return to user mode. Each entry makes the stack
+// a kernel::TrapFrame (interrupt_frame.h) and calls C++ (exception.cpp,
+// syscall.cpp); the frame as the handler left it is what the CPU returns to.
 //
 // Exceptions: the CPU pushes an error code for some vectors only (SDM 6.15,
 // table 6-1: #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP, #VC, #SX); the others push
@@ -21,7 +21,19 @@
 // but all three end in a panic in this kernel anyway.
 //
 // Interrupts stay off in the kernel: the gates are interrupt gates (IF cleared)
-// and IA32_FMASK clears IF on SYSCALL; no device interrupts are enabled yet.
+// and IA32_FMASK clears IF on SYSCALL; user mode runs with IF set (every
+// return to it goes through prepare_user_return, syscall.cpp), so the one
+// interrupt source, the local APIC timer (timer.cpp), interrupts user code
+// only, but for hal::cpu_idle's STI; HLT.
+//
+// Interrupts (vectors 32-255) build the same frame, with error code 0, and
+// call x86_interrupt_dispatch (exception.cpp), which sends the EOI and may
+// switch kernel contexts inside kernel::on_interrupt: the frame stays on this
+// context's stack, so whenever the context resumes, on whatever CPU, it
+// returns through return_from_trap as any entry does. The CPU's own RSP0
+// switch (SDM 6.14.2) put an entry from user mode at the top of the running
+// context's kernel stack (TSS.RSP0, which context_switch keeps); an entry
+// from kernel mode (cpu_idle) stays on the current stack, 16-byte aligned.
 #include "kernel/arch/x86_64/boot_constants.h"
 
 .macro PUSH_GENERAL_REGISTERS
@@ -94,6 +106,32 @@ return_from_trap:
         jz 2f
         swapgs
 2:      iretq
+
+// ---------------------------------------------------------------- interrupts
+// One 16-byte stub per vector 32-255 (idt.cpp finds stub v at
+// x86_interrupt_stubs + 16 * (v - 32)): error code 0, the vector, the common
+// path. PUSH imm32 sign-extends, so vectors 128-255 are pushed as themselves.
+        .balign 16
+        .globl x86_interrupt_stubs
+x86_interrupt_stubs:
+        .set irq_vector, 32
+        .rept 224
+1:      pushq $0
+        pushq $irq_vector
+        jmp interrupt_common
+        .org 1b + 16, 0xcc               // exactly 16 bytes (the assembler fails if longer)
+        .set irq_vector, irq_vector + 1
+        .endr
+
+interrupt_common:
+        testb $3, 24(%rsp)               // the saved CS: from user mode?
+        jz 1f
+        swapgs
+1:      PUSH_GENERAL_REGISTERS
+        movq %rsp, %rdi
+        cld
+        call x86_interrupt_dispatch
+        jmp return_from_trap
 
 // ---------------------------------------------------------------- SYSCALL
 // SYSCALL (SDM Vol. 2B): RIP -> RCX, RFLAGS -> R11, CS/SS from IA32_STAR,

@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/pit_delay.h"
 #include "kernel/arch/x86_64/syscall.h"
+#include "kernel/arch/x86_64/timer.h"
 #include "kernel/arch/x86_64/xstate.h"
 #include "kernel/hal/hal.h"
 #include "kernel/lib/format.h"
@@ -97,6 +98,8 @@ extern "C" [[noreturn]] void x86_ap_entry(u32 cpu) {
     load_idt();
     init_fpu();
     init_syscall();
+    lapic::enable_this_cpu();
+    init_timer_this_cpu();
     void (*entry)(u32) = __atomic_load_n(&g_entry, __ATOMIC_ACQUIRE);
     __atomic_store_n(&g_started, cpu, __ATOMIC_RELEASE);
     entry(cpu);
@@ -107,7 +110,6 @@ extern "C" [[noreturn]] void x86_ap_entry(u32 cpu) {
 
 void start_application_processors(void (*entry)(u32 cpu)) {
     if (g_cpu_count <= 1) return;
-    lapic::init();
     if (lapic::id() != g_apic_ids[0])
         panic("x86 smp: the boot CPU's APIC ID is %u, CPUID said %u", lapic::id(), g_apic_ids[0]);
     __atomic_store_n(&g_entry, entry, __ATOMIC_RELEASE);

@@ -73,12 +73,20 @@ namespace x86 = kernel::x86;
 usize xstate_size() { return x86::g_size; }
 
 // EDX:EAX is the requested-feature bitmap, ANDed with XCR0 (SDM Vol. 1 13.8).
+// XSAVE writes only the header's XSTATE_BV bits of the requested features
+// (13.7): the rest of XSTATE_BV, XCOMP_BV and the reserved bytes keep what the
+// area held, and XRSTOR raises #GP if any is not 0 (13.8.1; a fresh page of
+// a new task's area holds anything). So the header is cleared first, and any
+// area XSAVE wrote is one XRSTOR accepts.
 void xsave(void* area) {
     x86::check_alignment(area, "xsave");
-    if (x86::g_xsave)
+    if (x86::g_xsave) {
+        u64* header = reinterpret_cast<u64*>(static_cast<char*>(area) + 512);
+        for (int i = 0; i < 8; ++i) header[i] = 0;
         asm volatile("xsave64 (%0)" ::"r"(area), "a"(static_cast<u32>(x86::kXcr0)), "d"(0u) : "memory");
-    else
+    } else {
         asm volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+    }
 }
 
 void xrstor(const void* area) {

@@ -1,0 +1,196 @@
+// signal_children: signals between a parent and its children (issue 6, item
+// 3): SIGCHLD with si_code/si_status/si_pid, the wait status of each default
+// action (terminate, core, stop/continue with WUNTRACED/WCONTINUED), pause and
+// sigsuspend woken by a child's kill, EINTR from nanosleep and waitpid, and
+// SA_RESTART restarting waitpid. Prints outcomes only; the children's delays
+// are a few modeled milliseconds.
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest_test.h"
+
+static volatile sig_atomic_t hits;
+static siginfo_t chld_info;
+
+static void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0) {}
+}
+
+static void on_usr1(int sig) { hits++; }
+
+static void on_chld(int sig, siginfo_t* info, void* uc) {
+    chld_info = *info;
+    hits++;
+}
+
+static void install(int sig, void (*fn)(int), int flags) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+// A child that signals the parent after `delay_ms` and exits with `code`.
+static pid_t child_kills_parent(long delay_ms, int code) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        sleep_ms(delay_ms);
+        kill(getppid(), SIGUSR1);
+        sleep_ms(delay_ms);
+        _exit(code);
+    }
+    return pid;
+}
+
+static void test_sigchld(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_chld;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGCHLD, &sa, NULL);
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    hits = 0;
+    pid_t pid = fork();
+    if (pid == 0) _exit(42);
+    sigset_t wait_mask = old;
+    sigdelset(&wait_mask, SIGCHLD);
+    int r = sigsuspend(&wait_mask);
+    CHECK("sigsuspend_eintr", r == -1 && errno == EINTR);
+    CHECK("sigchld_handled", hits == 1);
+    CHECK_EQ("sigchld_signo", chld_info.si_signo, SIGCHLD);
+    CHECK_EQ("sigchld_code", chld_info.si_code, CLD_EXITED);
+    CHECK_EQ("sigchld_status", chld_info.si_status, 42);
+    CHECK("sigchld_pid", chld_info.si_pid == pid);
+    sigset_t now;
+    sigprocmask(SIG_BLOCK, NULL, &now);
+    CHECK("sigsuspend_mask_restored", sigismember(&now, SIGCHLD) == 1);
+    int status;
+    CHECK("sigchld_reap", waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 42);
+    // A child killed by a signal: CLD_KILLED with the signal as si_status.
+    pid = fork();
+    if (pid == 0) {
+        for (;;) pause();
+    }
+    kill(pid, SIGTERM);
+    sigsuspend(&wait_mask);
+    CHECK("sigchld_killed", hits == 2 && chld_info.si_code == CLD_KILLED && chld_info.si_status == SIGTERM &&
+                                chld_info.si_pid == pid);
+    waitpid(pid, &status, 0);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    signal(SIGCHLD, SIG_DFL);
+}
+
+static void test_default_actions(void) {
+    static const struct {
+        int sig;
+        const char* name;
+    } cases[] = {{SIGTERM, "sigterm"}, {SIGKILL, "sigkill"}, {SIGUSR1, "sigusr1"}, {SIGINT, "sigint"},
+                 {SIGHUP, "sighup"},   {SIGALRM, "sigalrm"}, {SIGPIPE, "sigpipe"}};
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (;;) pause();
+        }
+        kill(pid, cases[i].sig);
+        int status = 0;
+        char name[64];
+        snprintf(name, sizeof name, "killed_by_%s", cases[i].name);
+        CHECK(name, waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == cases[i].sig);
+    }
+    // Ignored by default: SIGCHLD, SIGURG, SIGWINCH do nothing.
+    pid_t pid = fork();
+    if (pid == 0) {
+        kill(getpid(), SIGURG);
+        kill(getpid(), SIGWINCH);
+        kill(getpid(), SIGCHLD);
+        _exit(7);
+    }
+    int status;
+    CHECK("default_ignore", waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7);
+    // A child's own fault with a blocked SIGSEGV still kills it.
+    pid = fork();
+    if (pid == 0) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGSEGV);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        *(volatile int*)0 = 1;
+        _exit(0);
+    }
+    CHECK("blocked_fault_kills", waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+}
+
+static void test_stop_continue(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (;;) pause();
+    }
+    int status = 0;
+    kill(pid, SIGSTOP);
+    CHECK("wuntraced_stop", waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+    CHECK("stop_reported_once", waitpid(pid, &status, WUNTRACED | WNOHANG) == 0);
+    kill(pid, SIGCONT);
+    CHECK("wcontinued", waitpid(pid, &status, WCONTINUED) == pid && WIFCONTINUED(status));
+    kill(pid, SIGTSTP);
+    CHECK("wuntraced_tstp", waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP);
+    kill(pid, SIGKILL);  // a stopped process dies of SIGKILL
+    CHECK("stopped_then_killed", waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    // A child computing in user mode (no syscalls) stops too.
+    pid = fork();
+    if (pid == 0) {
+        volatile unsigned long n = 0;
+        for (;;) n++;
+    }
+    kill(pid, SIGSTOP);
+    CHECK("busy_child_stops", waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status));
+    kill(pid, SIGKILL);
+    CHECK("busy_child_killed", waitpid(pid, &status, 0) == pid && WTERMSIG(status) == SIGKILL);
+}
+
+static void test_interruptions(void) {
+    install(SIGUSR1, on_usr1, 0);
+    hits = 0;
+    // pause() returns -1 EINTR once a handler ran.
+    pid_t pid = child_kills_parent(5, 0);
+    int r = pause();
+    CHECK("pause_eintr", r == -1 && errno == EINTR && hits == 1);
+    waitpid(pid, NULL, 0);
+
+    // nanosleep interrupted: EINTR and the time left.
+    pid = child_kills_parent(5, 0);
+    struct timespec req = {2, 0}, rem = {0, 0};
+    r = nanosleep(&req, &rem);
+    CHECK("nanosleep_eintr", r == -1 && errno == EINTR && hits == 2);
+    CHECK("nanosleep_remainder", rem.tv_sec == 1 && rem.tv_nsec > 0);
+    waitpid(pid, NULL, 0);
+
+    // waitpid without SA_RESTART: EINTR; with it: restarted, the child reaped.
+    pid = child_kills_parent(5, 3);
+    int status = 0;
+    r = waitpid(pid, &status, 0);
+    CHECK("waitpid_eintr", r == -1 && errno == EINTR && hits == 3);
+    CHECK("waitpid_after_eintr", waitpid(pid, &status, 0) == pid && WEXITSTATUS(status) == 3);
+    install(SIGUSR1, on_usr1, SA_RESTART);
+    pid = child_kills_parent(5, 4);
+    r = waitpid(pid, &status, 0);
+    CHECK("waitpid_sa_restart", r == pid && WEXITSTATUS(status) == 4 && hits == 4);
+    signal(SIGUSR1, SIG_DFL);
+}
+
+int main(void) {
+    test_sigchld();
+    test_default_actions();
+    test_stop_continue();
+    test_interruptions();
+    return guest_finish("signal_children");
+}

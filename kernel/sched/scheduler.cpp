@@ -1,0 +1,314 @@
+#include "kernel/sched/scheduler.h"
+
+#include "kernel/hal/hal.h"
+#include "kernel/lib/list.h"
+#include "kernel/lib/new.h"
+#include "kernel/lib/panic.h"
+#include "kernel/lib/percpu.h"
+#include "kernel/lib/spinlock.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/mm/kernel_address_space.h"
+#include "kernel/mm/kmalloc.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/proc/process.h"
+
+namespace kernel {
+namespace {
+
+constexpr u32 kKernelStackOrder = 2;  // 16 KiB, what the qemu build runs a task's traps on
+constexpr u64 kIdleCycles = 20'000;   // how long an idle CPU waits before looking again
+
+struct RunQueue {
+    SpinLock lock{"runqueue"};
+    IntrusiveList<Task, &Task::run_node> tasks;
+    u32 queued = 0;          // tasks on `tasks` (read without the lock for placement)
+    Task* current = nullptr;
+    Task* idle = nullptr;
+    Task* prev = nullptr;    // the task being switched away from, until finish_switch
+    SchedulerCounters counters;
+};
+
+PerCpu<RunQueue> g_rq;
+// The generation of the address space each CPU's CR3 holds, 0 for the
+// kernel's (or unknown: other load sites only ever leave it naming a space
+// that no longer exists, which a switch then reloads).
+PerCpu<u64> g_loaded_generation;
+u32 g_next_tid = 1000000;    // idle tasks' ids; user tasks take their process's pid or a fresh id
+
+RunQueue& rq_of(u32 cpu) { return g_rq.on(cpu); }
+
+u32 queued(u32 cpu) { return __atomic_load_n(&rq_of(cpu).queued, __ATOMIC_RELAXED); }
+
+// The CPU a woken or new task goes to: fewest queued tasks, its last CPU on a tie.
+u32 place(const Task& t) {
+    const u32 cpus = hal::boot_info().cpu_count;
+    u32 best = t.cpu < cpus ? t.cpu : 0;
+    for (u32 c = 0; c < cpus; ++c)
+        if (queued(c) < queued(best)) best = c;
+    return best;
+}
+
+void enqueue(u32 cpu, Task* t) {
+    RunQueue& rq = rq_of(cpu);
+    rq.lock.lock();
+    t->state = TaskState::kRunnable;
+    t->cpu = cpu;
+    rq.tasks.push_back(*t);
+    __atomic_store_n(&rq.queued, rq.queued + 1, __ATOMIC_RELAXED);
+    rq.lock.unlock();
+}
+
+// The task entry every new context starts in.
+void task_trampoline(void* arg) {
+    finish_switch();
+    Task* t = static_cast<Task*>(arg);
+    t->entry(t);
+    panic("task %u's entry returned", t->tid);
+}
+
+void free_task(Task* t) {
+    if (t->context) hal::context_destroy(t->context);
+    if (t->kernel_stack) pmm::free_pages(pmm::phys_to_page(hal::virt_to_phys(t->kernel_stack)), kKernelStackOrder);
+    if (t->xstate) pmm::free_page(pmm::phys_to_page(hal::virt_to_phys(t->xstate)));
+    t->~Task();
+    kfree(t);
+}
+
+// Saves what the CPU holds of prev's user state and loads next's.
+void switch_user_state(Task* prev, Task* next) {
+    if (prev->process && !prev->xstate_saved) {
+        hal::xsave(prev->xstate);
+        prev->fs_base = hal::user_fs_base();
+        prev->gs_base = hal::user_gs_base();
+        prev->xstate_saved = true;
+    }
+    if (next->process) {
+        // Compared by generation, not by root: a freed space's root frame may
+        // come back as another's, and its stale translations must not survive.
+        AddressSpace* space = next->process->space;
+        u64& loaded = g_loaded_generation.local();
+        if (space && loaded != space->generation()) {
+            load_address_space(space->root(), space->pcid());
+            loaded = space->generation();
+        }
+        if (next->xstate_saved) {
+            hal::xrstor(next->xstate);
+            next->xstate_saved = false;
+        }
+        hal::set_user_fs_base(next->fs_base);
+        hal::set_user_gs_base(next->gs_base);
+        hal::set_accounting(next->process->pid);
+    } else {
+        // Idle runs on the kernel's own tables: the process it leaves may
+        // exit on another CPU, which frees its page tables (no lazy TLB
+        // until address spaces count the CPUs that hold them).
+        if (g_loaded_generation.local() != 0) {
+            load_kernel_address_space();
+            g_loaded_generation.local() = 0;
+        }
+        hal::set_accounting(0);
+    }
+}
+
+// With rq locked: switch from prev (current) to next. Returns when prev runs again.
+void switch_to(RunQueue& rq, Task* prev, Task* next) {
+    while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE)) hal::cpu_relax();  // finishing a switch elsewhere
+    const u64 now = hal::cycles();
+    prev->run_cycles += now - prev->switched_in;
+    switch_user_state(prev, next);
+    next->state = TaskState::kRunning;
+    next->on_cpu = true;
+    next->cpu = hal::current_cpu();
+    next->switched_in = now;
+    next->slice_end = now + kTimeSliceCycles;
+    rq.current = next;
+    rq.prev = prev;
+    ++rq.counters.switches;
+    set_current_process(next->process);
+    hal::context_switch(next->context);
+    finish_switch();
+}
+
+// Takes a task from the busiest other queue onto this CPU's.
+bool steal() {
+    const u32 me = hal::current_cpu(), cpus = hal::boot_info().cpu_count;
+    u32 victim = me;
+    for (u32 c = 0; c < cpus; ++c)
+        if (c != me && queued(c) > 0 && (victim == me || queued(c) > queued(victim))) victim = c;
+    if (victim == me) return false;
+    RunQueue& from = rq_of(victim);
+    from.lock.lock();
+    Task* t = from.tasks.pop_back();
+    if (t) __atomic_store_n(&from.queued, from.queued - 1, __ATOMIC_RELAXED);
+    from.lock.unlock();
+    if (!t) return false;
+    enqueue(me, t);
+    ++g_rq.local().counters.steals;
+    return true;
+}
+
+// The fresh x87/SSE image, captured once before any user code runs.
+alignas(64) u8 g_fresh_xstate[4096];
+bool g_fresh_xstate_ready = false;
+
+}  // namespace
+
+Task* current_task() { return g_rq.local().current; }
+
+void fresh_xstate(void* area) {
+    KASSERT(g_fresh_xstate_ready, "fresh_xstate before scheduler_init_cpu");
+    mem_copy(area, g_fresh_xstate, hal::xstate_size());
+}
+
+void free_unstarted_task(Task* t) {
+    KASSERT(!t->on_cpu && t->state == TaskState::kSleeping, "task %u has run", t->tid);
+    free_task(t);
+}
+
+void scheduler_init_cpu() {
+    // Each boot starts from nothing (a host process may boot several machines).
+    RunQueue& rq = g_rq.local();
+    rq.~RunQueue();
+    new (&rq) RunQueue();
+    g_loaded_generation.local() = ~u64{0};  // unknown: the first switch loads
+    if (hal::current_cpu() == 0) {
+        KASSERT(hal::xstate_size() <= sizeof g_fresh_xstate, "xstate of %llu bytes",
+                static_cast<unsigned long long>(hal::xstate_size()));
+        hal::xstate_reset();
+        hal::xsave(g_fresh_xstate);
+        __atomic_store_n(&g_fresh_xstate_ready, true, __ATOMIC_RELEASE);
+    }
+    auto* idle = static_cast<Task*>(kzalloc(sizeof(Task)));
+    KASSERT(idle, "no memory for cpu %u's idle task", hal::current_cpu());
+    new (idle) Task();
+    idle->tid = __atomic_fetch_add(&g_next_tid, 1u, __ATOMIC_RELAXED);
+    idle->idle = true;
+    idle->state = TaskState::kRunning;
+    idle->on_cpu = true;
+    idle->cpu = hal::current_cpu();
+    idle->context = hal::context_current();
+    idle->switched_in = hal::cycles();
+    rq.idle = idle;
+    rq.current = idle;
+}
+
+Task* task_create(Process* process, void (*entry)(Task*)) {
+    auto* t = static_cast<Task*>(kzalloc(sizeof(Task)));
+    if (!t) return nullptr;
+    new (t) Task();
+    t->process = process;
+    t->entry = entry;
+    t->state = TaskState::kSleeping;
+    t->cpu = hal::current_cpu();
+    Page* stack = pmm::alloc_pages(kKernelStackOrder);
+    Page* xstate = pmm::alloc_page();
+    if (stack) t->kernel_stack = hal::phys_to_virt(pmm::page_to_phys(stack));
+    if (xstate) t->xstate = hal::phys_to_virt(pmm::page_to_phys(xstate));
+    if (t->kernel_stack && t->xstate)
+        t->context = hal::context_create(task_trampoline, t, t->kernel_stack, usize{kPageSize} << kKernelStackOrder);
+    if (!t->context) {
+        free_task(t);
+        return nullptr;
+    }
+    return t;
+}
+
+void task_wake(Task* t) {
+    __atomic_store_n(&t->wake_pending, true, __ATOMIC_RELEASE);
+    for (;;) {
+        const TaskState s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+        if (s != TaskState::kSleeping) return;  // running (it saw wake_pending), runnable or dead
+        if (!__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)) break;
+        hal::cpu_relax();  // deciding to sleep, or switching away, on its CPU
+    }
+    TaskState expected = TaskState::kSleeping;
+    if (!__atomic_compare_exchange_n(&t->state, &expected, TaskState::kRunnable, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return;  // another waker won
+    __atomic_store_n(&t->wake_pending, false, __ATOMIC_RELEASE);
+    enqueue(place(*t), t);
+}
+
+void schedule() {
+    RunQueue& rq = g_rq.local();
+    rq.lock.lock();
+    Task* prev = rq.current;
+    // A wake-up that came while it was deciding to sleep: it stays.
+    if (prev->state == TaskState::kSleeping && __atomic_exchange_n(&prev->wake_pending, false, __ATOMIC_ACQ_REL))
+        __atomic_store_n(&prev->state, TaskState::kRunning, __ATOMIC_RELEASE);
+    if (prev->state == TaskState::kRunning) {
+        prev->state = TaskState::kRunnable;
+        if (!prev->idle) {
+            rq.tasks.push_back(*prev);
+            ++rq.queued;
+        }
+    }
+    Task* next = rq.tasks.pop_front();
+    if (next) --rq.queued;
+    else next = rq.idle;
+    if (next == prev) {
+        prev->state = TaskState::kRunning;
+        prev->slice_end = hal::cycles() + kTimeSliceCycles;
+        rq.lock.unlock();
+        arm_timer();
+        return;
+    }
+    switch_to(rq, prev, next);
+}
+
+void task_exit_and_schedule() {
+    Task* me = current_task();
+    KASSERT(!me->idle, "an idle task cannot exit");
+    me->state = TaskState::kDead;
+    schedule();
+    panic("dead task %u was scheduled", me->tid);
+}
+
+void finish_switch() {
+    RunQueue& rq = g_rq.local();
+    Task* prev = rq.prev;
+    rq.prev = nullptr;
+    rq.lock.unlock();
+    if (prev) {
+        __atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
+        if (prev->state == TaskState::kDead) free_task(prev);
+    }
+    arm_timer();
+}
+
+void run_idle_loop(bool (*stop)()) {
+    RunQueue& rq = g_rq.local();
+    KASSERT(current_task() == rq.idle, "run_idle_loop off the idle task");
+    while (!stop()) {
+        if (queued(hal::current_cpu()) == 0) steal();
+        if (queued(hal::current_cpu()) > 0) {
+            schedule();
+            continue;
+        }
+        ++rq.counters.idle_entries;
+        hal::cpu_idle(kIdleCycles);
+    }
+}
+
+void scheduler_tick() {
+    Task* t = current_task();
+    if (t->idle) return;
+    if (hal::cycles() >= t->slice_end && queued(hal::current_cpu()) > 0) {
+        ++g_rq.local().counters.preemptions;
+        schedule();
+        return;
+    }
+    if (hal::cycles() >= t->slice_end) t->slice_end = hal::cycles() + kTimeSliceCycles;
+    arm_timer();
+}
+
+void arm_timer() {
+    Task* t = current_task();
+    hal::timer_set_deadline(t && !t->idle ? t->slice_end : 0);
+}
+
+const SchedulerCounters& scheduler_counters(u32 cpu) { return rq_of(cpu).counters; }
+u32 runnable_tasks(u32 cpu) { return queued(cpu); }
+
+}  // namespace kernel
