@@ -1,11 +1,13 @@
 #!/bin/sh
-# make_initramfs.sh STAGING OUTPUT [--interp FILE PATH] [--lib FILE]... PROGRAM...
+# make_initramfs.sh STAGING OUTPUT [--interp FILE PATH] [--lib FILE]... [--busybox FILE] PROGRAM...
 #
 # Builds the guest initramfs: a staging tree with /bin/<every program>, /lib with the
 # dynamic loader (--interp: FILE's contents at PATH, e.g. musl's libc.so at
 # /lib/ld-musl-x86_64.so.1; a symlink FILE is followed, so the archive holds the file
 # itself) and our shared libraries (--lib: /lib/<name of FILE>), and a few data files
-# under /data (read by the initramfs test), packed as a cpio "newc" archive.
+# under /data (read by the initramfs test), packed as a cpio "newc" archive. With
+# --busybox, FILE (Debian's busybox-static) becomes /bin/busybox with a symlink per
+# applet (as `busybox --install -s` makes), except where a program of ours has the name.
 # The archive is deterministic: the file list is sorted, every mtime is 0, owners are
 # 0:0, modes are set explicitly (umask-independent) and inode/device numbers are
 # renumbered (--reproducible). The staging tree stays behind: the guest tests use its
@@ -17,6 +19,7 @@ shift 2
 
 rm -rf "$staging"
 mkdir -p "$staging/bin" "$staging/lib" "$staging/data/sub"
+busybox=
 while [ $# -gt 0 ]; do
     case $1 in
         --interp)
@@ -28,12 +31,22 @@ while [ $# -gt 0 ]; do
             cp -L "$2" "$staging/lib/"
             shift 2
             ;;
+        --busybox)
+            busybox=$2
+            shift 2
+            ;;
         *)
             cp "$1" "$staging/bin/"
             shift
             ;;
     esac
 done
+if [ -n "$busybox" ]; then
+    cp -L "$busybox" "$staging/bin/busybox"
+    for applet in $("$busybox" --list | LC_ALL=C sort); do
+        [ -e "$staging/bin/$applet" ] || ln -s busybox "$staging/bin/$applet"
+    done
+fi
 printf 'hello from the initramfs\n' >"$staging/data/hello.txt"
 seq 0 999 >"$staging/data/numbers.txt"
 printf 'nested\n' >"$staging/data/sub/nested.txt"

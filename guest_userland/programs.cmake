@@ -179,6 +179,7 @@ simx_guest_program(TEST     trap_gp      EXPECT 139 SOURCE traps ARGS gp)
 simx_guest_program(TEST     mem          DYNAMIC)
 simx_guest_program(PROBE    write_execute)
 simx_guest_program(TEST     fork         ARGS @DATA@/../bin/exit_status)
+simx_guest_program(TEST     limits)
 simx_guest_program(TEST     pages        ARGS 2048)
 simx_guest_program(TEST     stack        ARGS 4096)
 simx_guest_program(TEST     files        DYNAMIC)
@@ -215,10 +216,20 @@ set(_simx_guest_lib_args "")
 foreach(lib IN LISTS _simx_guest_libraries)
   list(APPEND _simx_guest_lib_args --lib ${lib})
 endforeach()
+# Debian's busybox-static (scripts/deps.sh installs it when it can): a real
+# third-party static glibc program in /bin with its applets, for the busybox tests.
+find_program(SIMX_BUSYBOX NAMES busybox PATHS /bin /usr/bin)
+if(SIMX_BUSYBOX)
+  set(_simx_guest_busybox_args --busybox ${SIMX_BUSYBOX})
+  set(SIMX_GUEST_BUSYBOX ${SIMX_BUSYBOX} CACHE INTERNAL "busybox in the guest initramfs")
+else()
+  message(STATUS "guest initramfs: no busybox (Debian's busybox-static); the busybox tests are left out")
+  set(SIMX_GUEST_BUSYBOX "" CACHE INTERNAL "")
+endif()
 add_custom_command(OUTPUT ${SIMX_GUEST_INITRAMFS}
   COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/make_initramfs.sh ${SIMX_GUEST_ROOT_DIR} ${SIMX_GUEST_INITRAMFS}
           --interp ${_simx_guest_interp_file} ${SIMX_GUEST_INTERP} ${_simx_guest_lib_args}
-          ${_simx_guest_outputs}
+          ${_simx_guest_busybox_args} ${_simx_guest_outputs}
   DEPENDS ${_simx_guest_outputs} ${_simx_guest_libraries} ${_simx_guest_interp_file}
           ${CMAKE_CURRENT_SOURCE_DIR}/make_initramfs.sh
   COMMENT "guest initramfs (cpio newc)" VERBATIM)

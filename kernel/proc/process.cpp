@@ -71,6 +71,25 @@ void publish_counters(const Process& p) {
     }
 }
 
+}  // namespace
+
+// Linux's defaults for init (include/asm-generic/resource.h INIT_RLIMITS):
+// unlimited except the stack (8 MiB soft), open files (1024 soft, 4096 hard),
+// locked memory (8 MiB), message queues (800 KiB) and pending signals.
+void set_default_rlimits(Process& p) {
+    constexpr u64 kInfinity = ~u64{0};
+    for (auto& r : p.rlimits) r = {kInfinity, kInfinity};
+    p.rlimits[3] = {u64{8} << 20, kInfinity};   // RLIMIT_STACK
+    p.rlimits[7] = {1024, 4096};                // RLIMIT_NOFILE
+    p.rlimits[8] = {u64{8} << 20, u64{8} << 20};  // RLIMIT_MEMLOCK
+    p.rlimits[11] = {63357, 63357};             // RLIMIT_SIGPENDING (a typical machine's)
+    p.rlimits[12] = {819200, 819200};           // RLIMIT_MSGQUEUE
+    p.rlimits[13] = {0, 0};                     // RLIMIT_NICE
+    p.rlimits[14] = {0, 0};                     // RLIMIT_RTPRIO
+}
+
+namespace {
+
 // A process's first thread: enter user mode where exec left the program.
 void start_user(Task* t) {
     hal::enter_user(t->user_entry);
@@ -97,6 +116,7 @@ Process* process_create(const char* name, u32 pid, Process* parent) {
     p->parent = parent;
     p->ppid = parent ? parent->pid : 0;
     str_copy(p->name, name, sizeof p->name);
+    set_default_rlimits(*p);
     p->files = FdTable::create();
     p->fs = FsContext::create();
     p->start_cycles = hal::cycles();
@@ -159,6 +179,7 @@ i64 process_fork(const TrapFrame& frame, u64 flags, u64 new_sp, u64 parent_tid, 
         return -linux::kEnomem;
     }
     for (u32 i = 0; i < kSignalCount; ++i) child->actions[i] = parent->actions[i];
+    for (u32 i = 0; i < Process::kRlimitCount; ++i) child->rlimits[i] = parent->rlimits[i];
     t->signals.blocked = me->signals.blocked;  // Linux's copy_process: mask and altstack inherited, pending not
     t->signals.altstack_sp = me->signals.altstack_sp;
     t->signals.altstack_size = me->signals.altstack_size;

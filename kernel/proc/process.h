@@ -72,6 +72,14 @@ struct Process {
     // state; lock order: process tree, then signal_lock, then run queues.
     SpinLock signal_lock{"signal"};
     SignalAction actions[kSignalCount];
+
+    // getrlimit/setrlimit/prlimit64 (include/uapi/asm-generic/resource.h):
+    // soft and hard limits, inherited by fork. Recorded and reported; only the
+    // file-descriptor limit is also what the fd table enforces (1024).
+    static constexpr u32 kRlimitCount = 16;
+    struct Rlimit {
+        u64 soft, hard;
+    } rlimits[kRlimitCount];
     PendingSignals shared_pending;    // process-directed: kill, SIGCHLD, SIGPIPE
     WaitQueue signal_events{"signal_events"};  // stopped threads, pause/sigsuspend sleep here
     bool stopped = false;             // a stop signal's default action stopped it, until SIGCONT
@@ -106,6 +114,7 @@ Process* process_create(const char* name, u32 pid, Process* parent);
 // Frees it all. No thread of it may exist.
 void process_destroy(Process* process);
 u32 allocate_pid();
+void set_default_rlimits(Process& process);
 void reset_pids_and_init_status();  // at boot (process_tree_init)
 Process* find_process(u32 pid);
 

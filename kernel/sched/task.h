@@ -55,6 +55,7 @@ struct Task {
     u64 run_cycles = 0;                // cycles on a CPU so far
     u64 switched_in = 0;
     u64 clear_child_tid = 0;           // set_tid_address / CLONE_CHILD_CLEARTID
+    u64 robust_list = 0;               // set_robust_list (recorded until futexes)
     i64 syscall_nr = -1;               // the syscall in progress (Linux's orig_ax), for restarts; -1 outside one
     TaskSignals signals;               // blocked mask, thread-directed pending set, altstack (kernel/proc/signal.h)
 

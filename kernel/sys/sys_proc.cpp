@@ -2,6 +2,7 @@
 
 #include "kernel/hal/hal.h"
 #include "kernel/lib/errno.h"
+#include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/layout.h"
 #include "kernel/mm/uaccess.h"
@@ -113,7 +114,9 @@ i64 sys_clone(const SyscallArgs& a) {
 }
 
 i64 sys_wait4(const SyscallArgs& a) {
-    const i64 pid = static_cast<i64>(a.arg[0]);
+    // pid_t is a C int: only the low 32 bits of the register count (a
+    // caller's -1 may arrive as 0x00000000ffffffff).
+    const i64 pid = static_cast<i32>(a.arg[0]);
     const u64 status_at = a.arg[1], rusage_at = a.arg[3];
     const u32 options = static_cast<u32>(a.arg[2]);
     // WNOHANG, WUNTRACED, WCONTINUED and the __W flags Linux accepts.
@@ -160,6 +163,73 @@ i64 sys_getrandom(const SyscallArgs& a) {
 
 i64 sys_smap_probe(const SyscallArgs& a) {
     return hal::smap_violation_probe(a.arg[0], "sys_smap_probe (kernel/sys/sys_proc.cpp)");
+}
+
+}  // namespace kernel
+
+namespace kernel {
+namespace {
+
+constexpr u64 kPrSetName = 15, kPrGetName = 16;
+constexpr usize kCommBytes = 16;  // TASK_COMM_LEN
+
+// One limit in the process, with Linux's checks for a new one (kernel/sys.c
+// do_prlimit): soft <= hard; raising the hard limit needs CAP_SYS_RESOURCE,
+// which root has; RLIMIT_NOFILE cannot go above nr_open (1 << 20).
+i64 limit_op(Process& p, u64 resource, u64 new_at, u64 old_at) {
+    if (resource >= Process::kRlimitCount) return -linux::kEinval;
+    Process::Rlimit incoming{};
+    if (new_at && copy_from_user(&incoming, new_at, sizeof incoming) != 0) return -linux::kEfault;
+    if (new_at && incoming.soft > incoming.hard) return -linux::kEinval;
+    if (new_at && resource == 7 && incoming.hard > (u64{1} << 20)) return -linux::kEperm;
+    if (old_at && copy_to_user(old_at, &p.rlimits[resource], sizeof(Process::Rlimit)) != 0) return -linux::kEfault;
+    if (new_at) p.rlimits[resource] = incoming;
+    return 0;
+}
+
+}  // namespace
+
+// prctl: the thread's name (PR_SET_NAME/PR_GET_NAME, what `ps` shows as comm);
+// any other option is EINVAL, as Linux answers one it does not know.
+i64 sys_prctl(const SyscallArgs& a) {
+    Process& p = *current_process();
+    switch (a.arg[0]) {
+        case kPrSetName: {
+            char name[kCommBytes];
+            const i64 n = strncpy_from_user(name, a.arg[1], sizeof name);
+            if (n == -linux::kEfault) return n;
+            name[kCommBytes - 1] = '\0';  // longer names are truncated, as Linux does
+            str_copy(p.name, name, sizeof p.name);
+            return 0;
+        }
+        case kPrGetName: return copy_to_user(a.arg[1], p.name, kCommBytes);
+        default: return -linux::kEinval;
+    }
+}
+
+// set_robust_list: the list's head is recorded (futexes, and with them the
+// walk of the list at exit, come with threads); only its size is checked.
+i64 sys_set_robust_list(const SyscallArgs& a) {
+    constexpr u64 kRobustListHeadBytes = 24;  // struct robust_list_head on x86-64
+    if (a.arg[1] != kRobustListHeadBytes) return -linux::kEinval;
+    current_task()->robust_list = a.arg[0];
+    return 0;
+}
+
+i64 sys_getrlimit(const SyscallArgs& a) { return limit_op(*current_process(), static_cast<u32>(a.arg[0]), 0, a.arg[1]); }
+i64 sys_setrlimit(const SyscallArgs& a) { return limit_op(*current_process(), static_cast<u32>(a.arg[0]), a.arg[1], 0); }
+
+i64 sys_prlimit64(const SyscallArgs& a) {
+    const i64 pid = static_cast<i32>(a.arg[0]);
+    Process* self = current_process();
+    if (pid != 0 && pid != self->pid) {
+        // Another process's limits: it must exist (permission is root's).
+        SpinGuard guard(process_tree_lock());
+        Process* other = find_process_locked(static_cast<u32>(pid));
+        if (!other || other->state != ProcessState::kAlive) return -linux::kEsrch;
+        return -linux::kEperm;  // changing another live process's limits is left out
+    }
+    return limit_op(*self, static_cast<u32>(a.arg[1]), a.arg[2], a.arg[3]);
 }
 
 }  // namespace kernel

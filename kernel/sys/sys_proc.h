@@ -28,6 +28,11 @@ i64 sys_vfork(const SyscallArgs& a);
 i64 sys_clone(const SyscallArgs& a);
 i64 sys_wait4(const SyscallArgs& a);
 i64 sys_execve(const SyscallArgs& a);
+i64 sys_prctl(const SyscallArgs& a);
+i64 sys_set_robust_list(const SyscallArgs& a);
+i64 sys_getrlimit(const SyscallArgs& a);
+i64 sys_setrlimit(const SyscallArgs& a);
+i64 sys_prlimit64(const SyscallArgs& a);
 i64 sys_smap_probe(const SyscallArgs& a);
 
 // Enables kSysSmapProbe (from the command line); until then it is ENOSYS.

@@ -104,7 +104,7 @@ const char* signal_name(i32 s) {
 }
 
 i64 sys_rt_sigaction(const SyscallArgs& a) {
-    const i64 sig = static_cast<i64>(a.arg[0]);
+    const i64 sig = static_cast<i32>(a.arg[0]);  // an int in the C ABI: the low 32 bits
     const u64 act = a.arg[1], oldact = a.arg[2];
     if (a.arg[3] != kSigsetBytes) return -linux::kEinval;
     if (sig < 1 || sig > signal::kSigrtmax) return -linux::kEinval;
@@ -130,7 +130,7 @@ i64 sys_rt_sigaction(const SyscallArgs& a) {
 }
 
 i64 sys_rt_sigprocmask(const SyscallArgs& a) {
-    const u64 how = a.arg[0], set = a.arg[1], oldset = a.arg[2];
+    const u64 how = static_cast<u32>(a.arg[0]), set = a.arg[1], oldset = a.arg[2];  // how is an int
     if (a.arg[3] != kSigsetBytes) return -linux::kEinval;
     Task* t = current_task();
     u64 incoming = 0;

@@ -114,14 +114,14 @@ u64 monotonic_ns() { return cycles_to_ns(hal::cycles()); }
 
 i64 sys_clock_gettime(const SyscallArgs& a) {
     u64 ns;
-    if (!clock_now(static_cast<i64>(a.arg[0]), &ns)) return -linux::kEinval;
+    if (!clock_now(static_cast<i32>(a.arg[0]), &ns)) return -linux::kEinval;
     const Timespec t = to_timespec(ns);
     return put_user(a.arg[1], t);
 }
 
 i64 sys_clock_getres(const SyscallArgs& a) {
     u64 ns;
-    if (!clock_now(static_cast<i64>(a.arg[0]), &ns)) return -linux::kEinval;
+    if (!clock_now(static_cast<i32>(a.arg[0]), &ns)) return -linux::kEinval;
     if (!a.arg[1]) return 0;
     const Timespec res{0, 1};
     return put_user(a.arg[1], res);
@@ -154,7 +154,7 @@ i64 sys_nanosleep(const SyscallArgs& a) {
 }
 
 i64 sys_clock_nanosleep(const SyscallArgs& a) {
-    const i64 clock = static_cast<i64>(a.arg[0]);
+    const i64 clock = static_cast<i32>(a.arg[0]);  // clockid_t is an int
     const u64 flags = a.arg[1];
     u64 now;
     if (!clock_now(clock, &now)) return -linux::kEinval;

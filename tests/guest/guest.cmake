@@ -66,3 +66,59 @@ add_test(NAME guest.determinism.shlib
           -- ${SIMX_GUEST_BIN_DIR}/shlib-dyn)
 set_tests_properties(guest.determinism.chase guest.determinism.files guest.determinism.shlib
   PROPERTIES LABELS guest TIMEOUT 120)
+
+# Debian's busybox-static (issue 6, item 7): a third-party static glibc program.
+# Each test runs `busybox sh -c SCRIPT sh DATA` on the host and under simx; the
+# script puts busybox's applets first in PATH (the staging tree's /bin on the
+# host, the initramfs /bin in the guest) and works in DATA, so both runs use the
+# same programs on the same files, and the outputs must be identical.
+if(SIMX_GUEST_BUSYBOX)
+  # Scripts use newlines, not semicolons, between commands: a semicolon would
+  # split the CMake argument into a list.
+  function(simx_busybox_test name expect script)
+    add_test(NAME guest.busybox.${name}
+      COMMAND bash ${_simx_guest_driver} --simx $<TARGET_FILE:simx> --kind workload --expect ${expect}
+              --stdin /dev/null --data ${SIMX_GUEST_ROOT_DIR}/data --initramfs ${SIMX_GUEST_INITRAMFS}
+              -- ${SIMX_GUEST_BUSYBOX} sh -c "export PATH=\"$1/../bin\"\ncd \"$1\" || exit 99\n${script}" sh @DATA@)
+    set_tests_properties(guest.busybox.${name} PROPERTIES LABELS guest TIMEOUT 120)
+  endfunction()
+  simx_busybox_test(ls_cat 0 [[
+ls -1
+ls -1 sub
+cat hello.txt sub/nested.txt
+echo done]])
+  simx_busybox_test(pipeline 0 [[
+cat numbers.txt | sort -rn | head -5 | tr '\n' ' '
+echo
+seq 1 100 | wc -l
+echo a b c | wc -w
+grep -c 7 numbers.txt]])
+  simx_busybox_test(checksums 0 [[
+sha256sum hello.txt numbers.txt
+md5sum sub/nested.txt
+cat numbers.txt | sha1sum]])
+  simx_busybox_test(shell 0 [[
+i=0
+while [ $i -lt 20 ]
+do
+  i=$((i+1))
+  echo $i
+done > /tmp/bb.out
+wc -l < /tmp/bb.out
+(echo sub
+ exit 3)
+echo status $?
+for w in one two three
+do
+  echo $w
+done | sort -r
+rm /tmp/bb.out
+test -e /tmp/bb.out || echo removed]])
+  simx_busybox_test(text 0 [[
+head -20 numbers.txt | tail -3
+cut -c1-2 numbers.txt | sort -u | wc -l
+awk '{s+=$1} END {print s}' numbers.txt
+sed -n '5,7p' numbers.txt | tr 0-9 a-j
+expr 6 \* 7]])
+  simx_busybox_test(exit_status 7 [[exit 7]])
+endif()
