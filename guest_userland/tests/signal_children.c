@@ -151,8 +151,11 @@ static void test_stop_continue(void) {
     CHECK("stop_reported_once", waitpid(pid, &status, WUNTRACED | WNOHANG) == 0);
     kill(pid, SIGCONT);
     CHECK("wcontinued", waitpid(pid, &status, WCONTINUED) == pid && WIFCONTINUED(status));
-    kill(pid, SIGTSTP);
-    CHECK("wuntraced_tstp", waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP);
+    // (SIGTSTP is not tested here: Linux discards it for a process group that
+    // is orphaned, as a test's may be when run without a terminal, so the host
+    // would wait for ever.)
+    kill(pid, SIGSTOP);
+    CHECK("stopped_again", waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
     kill(pid, SIGKILL);  // a stopped process dies of SIGKILL
     CHECK("stopped_then_killed", waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     // A child computing in user mode (no syscalls) stops too.

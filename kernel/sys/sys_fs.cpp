@@ -213,6 +213,34 @@ i64 vector_io(const SyscallArgs& a, bool write) {
         if (n > 0) write ? count_written(n) : count_read(n);
         return n;
     }
+    // A writev to a terminal of at most a page goes out in one write, as a
+    // tty's does: a line stdio hands over as several segments is not split
+    // by another CPU's output (the qemu build's serial console is shared).
+    if (write && f->device && f->device->terminal && iov) {
+        const u64 segments = static_cast<u32>(as_int(count));
+        u64 bytes = 0;
+        for (u64 i = 0; i < segments; ++i) bytes += iov[i].iov_len;
+        if (bytes > 0 && bytes <= kPageSize) {
+            u8* gathered = static_cast<u8*>(kmalloc(static_cast<usize>(bytes)));
+            if (!gathered) {
+                kfree(iov);
+                return -kEnomem;
+            }
+            // A segment that faults ends the gather: what came before it is
+            // written, as Linux writes the segments before a bad one.
+            u64 at = 0;
+            bool fault = false;
+            for (u64 i = 0; i < segments && !fault; ++i) {
+                if (iov[i].iov_len && copy_from_user(gathered + at, iov[i].iov_base, iov[i].iov_len) < 0) fault = true;
+                else at += iov[i].iov_len;
+            }
+            const i64 n = at ? file_write(*f.get(), gathered, static_cast<usize>(at)) : -kEfault;
+            kfree(gathered);
+            kfree(iov);
+            if (n > 0) count_written(n);
+            return n;
+        }
+    }
     for (u64 i = 0; iov && i < static_cast<u32>(as_int(count)); ++i) {
         if (iov[i].iov_len == 0) continue;
         const i64 n = write ? write_from_user(*f.get(), iov[i].iov_base, iov[i].iov_len, nullptr)

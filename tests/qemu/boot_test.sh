@@ -12,14 +12,15 @@
 # to return N (init's exit code, or 128 + the signal that killed it): the QEMU
 # exit status qemu_exit.h gives N, and the console line saying N. --guest-test
 # requires a guest test program's verdict: a "PASS " line and no "FAIL " line.
-# --stdin FILE feeds FILE to the serial line (default: nothing).
+# --stdin FILE feeds FILE to the serial line (default: nothing). --log FILE keeps a
+# copy of the serial output.
 #
 #   boot_test.sh --kernel ELF [--cpu MODEL] [--memory SIZE] [--smp N] [--append CMDLINE] \
 #                [--initrd CPIO] [--stdin FILE] (--exit STATUS | --status N) [--guest-test] \
-#                [--expect TEXT ...] [--reject TEXT ...]
+#                [--expect TEXT ...] [--reject TEXT ...] [--log FILE]
 set -euo pipefail
 
-kernel= cpu=max memory=512M smp=1 append= initrd= stdin=/dev/null want_exit= want_status= guest_test=0
+kernel= cpu=max memory=512M smp=1 append= initrd= stdin=/dev/null want_exit= want_status= guest_test=0 keep_log=
 expects=() rejects=()
 while (($#)); do
   case $1 in
@@ -32,6 +33,7 @@ while (($#)); do
     --stdin) stdin=$2; shift 2 ;;
     --status) want_status=$2; shift 2 ;;
     --guest-test) guest_test=1; shift ;;
+    --log) keep_log=$2; shift 2 ;;
     --exit) want_exit=$2; shift 2 ;;
     --expect) expects+=("$2"); shift 2 ;;
     --reject) rejects+=("$2"); shift 2 ;;
@@ -65,6 +67,7 @@ trap 'rm -f "$log"' EXIT
 echo "+ timeout 120 qemu-system-x86_64 ${args[*]}"
 status=0
 timeout 120 qemu-system-x86_64 "${args[@]}" <"$stdin" >"$log" 2>&1 || status=$?
+[[ -n $keep_log ]] && cp "$log" "$keep_log"
 tr -d '\r' <"$log"
 
 fail=0

@@ -135,3 +135,11 @@ add_test(NAME qemu_smap_violation
 list(APPEND _qemu_user_tests qemu_smap_violation)
 
 set_tests_properties(${_qemu_user_tests} PROPERTIES LABELS qemu TIMEOUT 150)
+
+# The guest test suite as /init, its output compared with the same suite under simx.
+foreach(smp 1 4)
+  add_test(NAME qemu_suite_same_as_simx_smp${smp}
+    COMMAND bash ${_qemu_test_src}/same_as_simx.sh $<TARGET_FILE:simx> ${SIMX_GUEST_BIN_DIR}/suite
+            ${SIMX_GUEST_INITRAMFS} ${_qemu_test_src}/boot_test.sh $<TARGET_FILE:simx_kernel_image> max ${smp})
+  set_tests_properties(qemu_suite_same_as_simx_smp${smp} PROPERTIES LABELS qemu TIMEOUT 300)
+endforeach()
