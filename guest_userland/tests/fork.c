@@ -6,6 +6,7 @@
 //   usage: fork EXEC_PATH   (a program that exits with status 3)
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,33 @@ int main(int argc, char** argv) {
     }
     status = wait_status_of(child);
     CHECK_EQ("orphan_parent_exited", WEXITSTATUS(status), 0);
+
+    // waitid: siginfo for an exit and a kill; WNOWAIT leaves the child waitable;
+    // WNOHANG with nothing to report clears si_pid; no event type is EINVAL.
+    child = fork();
+    if (child == 0) _exit(9);
+    siginfo_t si;
+    memset(&si, 0xff, sizeof si);
+    CHECK_EQ("waitid_nowait", waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT), 0);
+    CHECK("waitid_nowait_info", si.si_pid == child && si.si_code == CLD_EXITED && si.si_status == 9);
+    memset(&si, 0, sizeof si);
+    CHECK_EQ("waitid_reap", waitid(P_PID, (id_t)child, &si, WEXITED), 0);
+    CHECK("waitid_info", si.si_signo == SIGCHLD && si.si_pid == child && si.si_code == CLD_EXITED && si.si_status == 9);
+    CHECK_ERR("waitid_gone", waitid(P_PID, (id_t)child, &si, WEXITED), ECHILD);
+    child = fork();
+    if (child == 0) {
+        for (;;) pause();
+    }
+    memset(&si, 0xff, sizeof si);
+    // (P_PID, not P_ALL: under simx this program is init and also adopts the
+    // orphan made above, which may have ended by now.)
+    int nohang = waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG);
+    CHECK("waitid_wnohang", nohang == 0 && (si.si_pid == 0 || si.si_pid == child));
+    kill(child, SIGKILL);
+    memset(&si, 0, sizeof si);
+    CHECK_EQ("waitid_killed", waitid(P_PID, (id_t)child, &si, WEXITED), 0);
+    CHECK("waitid_killed_info", si.si_pid == child && si.si_code == CLD_KILLED && si.si_status == SIGKILL);
+    CHECK_ERR("waitid_no_event_type", waitid(P_ALL, 0, &si, WNOHANG), EINVAL);
 
     // waitpid for a pid that is not a child.
     CHECK_ERR("waitpid_not_child", waitpid(1, &status, WNOHANG), ECHILD);

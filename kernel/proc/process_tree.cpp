@@ -38,7 +38,10 @@ Process* find_event_locked(Process* parent, i64 pid, u32 options, bool* any) {
     for (Process* c = parent->children_head; c; c = c->next_sibling) {
         if (!matches(*c, pid)) continue;
         *any = true;
-        if (c->state == ProcessState::kZombie) return c;
+        if (c->state == ProcessState::kZombie) {
+            if (options & kWexited) return c;
+            continue;
+        }
         if ((options & kWuntraced) && c->stop_report) return c;
         if ((options & kWcontinued) && c->continue_report) return c;
     }
@@ -126,14 +129,20 @@ i64 wait_for_child(Process* parent, i64 pid, u32 options, i32* status, u64* cycl
             Process* c = find_event_locked(parent, pid, options, &any);
             if (c && c->state != ProcessState::kZombie) {
                 // A stop ((sig << 8) | 0x7f) or a continue (0xffff), reported once.
+                const bool keep = (options & kWnowait) != 0;
                 if ((options & kWuntraced) && c->stop_report) {
-                    c->stop_report = false;
+                    if (!keep) c->stop_report = false;
                     *status = (c->stop_signal << 8) | 0x7f;
                 } else {
-                    c->continue_report = false;
+                    if (!keep) c->continue_report = false;
                     *status = 0xffff;
                 }
                 *cycles = 0;
+                return c->pid;
+            }
+            if (c && (options & kWnowait)) {
+                *status = c->wait_status;
+                *cycles = c->counters.user_cycles + c->child_cycles;
                 return c->pid;
             }
             if (c) {

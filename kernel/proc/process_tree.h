@@ -38,6 +38,8 @@ void make_zombie(Process* p);
 inline constexpr u32 kWnohang = 1;
 inline constexpr u32 kWuntraced = 2;
 inline constexpr u32 kWcontinued = 8;
+inline constexpr u32 kWexited = 4;          // waitid: report children that ended (wait4 always does)
+inline constexpr u32 kWnowait = 0x01000000; // waitid: report, but leave the child waitable
 i64 wait_for_child(Process* parent, i64 pid, u32 options, i32* status, u64* cycles);
 
 }  // namespace kernel

@@ -312,6 +312,55 @@ i64 sys_pwrite64(const SyscallArgs& a) {
 i64 sys_readv(const SyscallArgs& a) { return vector_io(a, false); }
 i64 sys_writev(const SyscallArgs& a) { return vector_io(a, true); }
 
+// sendfile(out_fd, in_fd, offset, count) (fs/read_write.c do_sendfile): in_fd
+// must be a regular file open for reading (what Linux's splice-read needs),
+// out_fd anything open for writing; with an offset pointer the input is read
+// from *offset, its file position unchanged, and *offset advanced; the bytes
+// moved, short when the output takes fewer (a pipe, a signal) or the input ends.
+i64 sys_sendfile(const SyscallArgs& a) {
+    FileRef out(a.arg[0]), in(a.arg[1]);
+    if (!out || !in) return -kEbadf;
+    if (!in->readable() || !out->writable()) return -kEbadf;
+    if (!in->inode->is_regular()) return -kEinval;
+    if (out->flags & kOAppend) return -kEinval;  // Linux refuses an O_APPEND output
+    u64 offset = 0;
+    const u64 offset_at = a.arg[2];
+    if (offset_at && get_user(offset, offset_at) != 0) return -kEfault;
+    if (offset_at && static_cast<i64>(offset) < 0) return -kEinval;
+    u64 count = a.arg[3] > kMaxRwCount ? kMaxRwCount : a.arg[3];
+    u8* buffer = static_cast<u8*>(kmalloc(sys_fs::kChunk));
+    if (!buffer) return -kEnomem;
+    u64 done = 0;
+    i64 rc = 0;
+    while (done < count) {
+        const usize want = count - done < sys_fs::kChunk ? static_cast<usize>(count - done) : sys_fs::kChunk;
+        const i64 got = offset_at ? file_pread(*in.get(), buffer, want, offset + done) : file_read(*in.get(), buffer, want);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        const i64 put = file_write(*out.get(), buffer, static_cast<usize>(got));
+        if (put < 0) {
+            if (!offset_at) file_unread(*in.get(), static_cast<u64>(got));
+            rc = put;
+            break;
+        }
+        done += static_cast<u64>(put);
+        if (put < got) {
+            if (!offset_at) file_unread(*in.get(), static_cast<u64>(got - put));
+            break;
+        }
+    }
+    kfree(buffer);
+    if (offset_at && put_user(offset_at, offset + done) != 0 && !done) return -kEfault;
+    if (done) {
+        count_read(static_cast<i64>(done));
+        count_written(static_cast<i64>(done));
+        return static_cast<i64>(done);
+    }
+    return rc;
+}
+
 i64 sys_lseek(const SyscallArgs& a) {
     FileRef f(a.arg[0]);
     if (!f) return -kEbadf;

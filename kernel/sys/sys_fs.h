@@ -26,6 +26,7 @@ i64 sys_write(const SyscallArgs& a);
 i64 sys_close(const SyscallArgs& a);
 i64 sys_fstat(const SyscallArgs& a);
 i64 sys_lseek(const SyscallArgs& a);
+i64 sys_sendfile(const SyscallArgs& a);
 i64 sys_ioctl(const SyscallArgs& a);
 i64 sys_pread64(const SyscallArgs& a);
 i64 sys_pwrite64(const SyscallArgs& a);

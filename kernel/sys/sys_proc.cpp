@@ -124,7 +124,8 @@ i64 sys_wait4(const SyscallArgs& a) {
     if (options & ~kKnown) return -linux::kEinval;
     i32 status = 0;
     u64 cycles = 0;
-    const i64 reaped = wait_for_child(current_process(), pid, options, &status, &cycles);
+    // wait4 reports every child that ended (waitid asks for it with WEXITED).
+    const i64 reaped = wait_for_child(current_process(), pid, options | kWexited, &status, &cycles);
     if (reaped <= 0) return reaped;
     if (status_at && put_user(status_at, status) != 0) return -linux::kEfault;
     if (rusage_at) {
@@ -230,6 +231,74 @@ i64 sys_prlimit64(const SyscallArgs& a) {
         return -linux::kEperm;  // changing another live process's limits is left out
     }
     return limit_op(*self, static_cast<u32>(a.arg[1]), a.arg[2], a.arg[3]);
+}
+
+}  // namespace kernel
+
+namespace kernel {
+
+// waitid(idtype, id, infop, options, rusage): wait4 with a siginfo_t answer
+// (kernel/exit.c kernel_waitid). At least one of WEXITED, WSTOPPED and
+// WCONTINUED; P_ALL, P_PID and P_PGID (no process groups: any child); with
+// WNOHANG and nothing to report, 0 and si_pid 0.
+i64 sys_waitid(const SyscallArgs& a) {
+    constexpr u32 kPAll = 0, kPPid = 1, kPPgid = 2;
+    constexpr u32 kWstopped = kWuntraced;
+    const u32 idtype = static_cast<u32>(a.arg[0]);
+    const i64 id = static_cast<i32>(a.arg[1]);
+    const u64 info_at = a.arg[2], rusage_at = a.arg[4];
+    const u32 options = static_cast<u32>(a.arg[3]);
+    constexpr u32 kKnown = kWnohang | kWstopped | kWexited | kWcontinued | kWnowait | 0x20000000u | 0x40000000u |
+                           0x80000000u;
+    if (options & ~kKnown) return -linux::kEinval;
+    if (!(options & (kWexited | kWstopped | kWcontinued))) return -linux::kEinval;
+    i64 pid = -1;
+    if (idtype == kPPid) {
+        if (id <= 0) return -linux::kEinval;
+        pid = id;
+    } else if (idtype != kPAll && idtype != kPPgid) {
+        return -linux::kEinval;
+    }
+    i32 status = 0;
+    u64 cycles = 0;
+    const i64 found = wait_for_child(current_process(), pid, options, &status, &cycles);
+    if (found < 0) return found;
+    // siginfo_t for SIGCHLD: si_signo, si_errno, si_code, pad, then si_pid,
+    // si_uid, si_status (include/uapi/asm-generic/siginfo.h), 128 bytes.
+    struct {
+        i32 signo, error, code, pad;
+        i32 pid, uid, status;
+        u8 rest[128 - 28];
+    } info = {};
+    if (found > 0) {
+        constexpr i32 kSigchld = 17;
+        constexpr i32 kCldExited = 1, kCldKilled = 2, kCldStopped = 5, kCldContinued = 6;
+        info.signo = kSigchld;
+        info.pid = static_cast<i32>(found);
+        if (status == 0xffff) {
+            info.code = kCldContinued;
+            info.status = kSigchld + 1;  // SIGCONT
+        } else if ((status & 0xff) == 0x7f) {
+            info.code = kCldStopped;
+            info.status = (status >> 8) & 0xff;
+        } else if ((status & 0x7f) == 0) {
+            info.code = kCldExited;
+            info.status = (status >> 8) & 0xff;
+        } else {
+            info.code = kCldKilled;
+            info.status = status & 0x7f;
+        }
+    }
+    if (info_at && copy_to_user(info_at, &info, sizeof info) != 0) return -linux::kEfault;
+    if (rusage_at) {
+        i64 usage[18] = {};
+        const u64 us_per = hal::cycles_per_second() / 1'000'000 ? hal::cycles_per_second() / 1'000'000 : 1;
+        const u64 us = cycles / us_per;
+        usage[0] = static_cast<i64>(us / 1'000'000);
+        usage[1] = static_cast<i64>(us % 1'000'000);
+        if (copy_to_user(rusage_at, usage, sizeof usage) != 0) return -linux::kEfault;
+    }
+    return 0;
 }
 
 }  // namespace kernel

@@ -27,6 +27,7 @@ i64 sys_fork(const SyscallArgs& a);
 i64 sys_vfork(const SyscallArgs& a);
 i64 sys_clone(const SyscallArgs& a);
 i64 sys_wait4(const SyscallArgs& a);
+i64 sys_waitid(const SyscallArgs& a);
 i64 sys_execve(const SyscallArgs& a);
 i64 sys_prctl(const SyscallArgs& a);
 i64 sys_set_robust_list(const SyscallArgs& a);

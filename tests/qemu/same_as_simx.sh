@@ -4,7 +4,7 @@
 # /bin) under `simx run` and as /init in QEMU with the same initramfs, and
 # compares what the programs printed. Both sides drop what only the kernel
 # says: the boot and exit lines, `counter ...` lines (the qemu build prints
-# published counters) and show_signal_msg lines (`prog[pid]: trap ...`, which
+# published counters at the end) and show_signal_msg lines (`prog[pid]: trap ...`, which
 # simx prints after the run rather than inline).
 #
 #   same_as_simx.sh SIMX SUITE_BINARY INITRAMFS BOOT_TEST KERNEL CPU SMP
@@ -15,8 +15,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$simx" run -q --cpus "$smp" --initramfs "$initrd" "$suite" /bin >"$work/simx.raw" 2>&1 </dev/null || true
-bash "$boot_test" --kernel "$kernel" --cpu "$cpu" --smp "$smp" --initrd "$initrd" --append "init=/bin/suite /bin" \
-  --status 0 --log "$work/qemu.raw" >/dev/null
+if ! bash "$boot_test" --kernel "$kernel" --cpu "$cpu" --smp "$smp" --initrd "$initrd" --append "init=/bin/suite /bin" \
+  --status 0 --log "$work/qemu.raw" >"$work/boot_test.out" 2>&1; then
+  echo "FAIL: the QEMU boot did not end as expected:"; cat "$work/boot_test.out"
+  echo "---- serial output (last 40 lines) ----"; tail -40 "$work/qemu.raw" 2>/dev/null
+  exit 1
+fi
 
 program_lines() {
   tr -d '\r' | sed -E -e '/^[^ ]+\[[0-9]+\]: (segfault at|trap )/d' -e '/^counter /d'

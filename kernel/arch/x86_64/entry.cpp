@@ -111,5 +111,6 @@ extern "C" [[noreturn]] void x86_64_boot_entry(kernel::u32 start_info_pa) {
     const int status = boot_main();
     kprintf("x86 boot: boot_main returned %d\n", status);
     publish_timer_counters(hal::boot_info().cpu_count);
+    print_published_counters();
     qemu_exit_with(qemu_exit_value(status));
 }

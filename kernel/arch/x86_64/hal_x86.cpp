@@ -18,10 +18,36 @@
 namespace kernel::x86 {
 namespace {
 
+struct PublishedCounter {
+    char scope[24];
+    char name[48];
+    u64 value;
+};
+constexpr u32 kMaxPublished = 2048;
+PublishedCounter g_published[kMaxPublished];
+u32 g_published_count = 0;   // slots taken (may pass kMaxPublished: the rest are dropped)
+
 bool g_rdrand = false;
 u64 g_xorshift = 0;
 
 }  // namespace
+
+void record_counter(const char* scope, const char* name, u64 value) {
+    const u32 slot = __atomic_fetch_add(&g_published_count, 1u, __ATOMIC_ACQ_REL);
+    if (slot >= kMaxPublished) return;
+    PublishedCounter& c = g_published[slot];
+    str_copy(c.scope, scope, sizeof c.scope);
+    str_copy(c.name, name, sizeof c.name);
+    c.value = value;
+}
+
+void print_published_counters() {
+    const u32 n = __atomic_load_n(&g_published_count, __ATOMIC_ACQUIRE);
+    for (u32 i = 0; i < n && i < kMaxPublished; ++i)
+        kprintf("counter %s %s %llu\n", g_published[i].scope, g_published[i].name,
+                static_cast<unsigned long long>(g_published[i].value));
+    if (n > kMaxPublished) kprintf("counter: %u more counters were dropped\n", n - kMaxPublished);
+}
 
 void init_hal(const CpuFeatures& cpu) {
     g_rdrand = cpu.rdrand;
@@ -144,9 +170,11 @@ void cpuid(u32 leaf, u32 subleaf, u32 out[4]) {
 
 // No stats registry in the qemu build: each counter is a line on the console,
 // "counter SCOPE NAME VALUE", for a script to collect.
-void publish_counter(const char* scope, const char* name, u64 value) {
-    kernel::kprintf("counter %s %s %llu\n", scope, name, static_cast<unsigned long long>(value));
-}
+// Counters are kept and printed together once boot_main returns
+// (x86::print_published_counters): printed as they come, a process's counters
+// at its exit would land in the middle of other processes' console output on
+// the shared serial line.
+void publish_counter(const char* scope, const char* name, u64 value) { x86::record_counter(scope, name, value); }
 
 // Nothing to do: real hardware keeps no per-process counters for the kernel
 // to switch (the sim build attributes modeled cycles and TLB events this way).

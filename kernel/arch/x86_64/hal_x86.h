@@ -7,4 +7,8 @@ namespace kernel::x86 {
 
 void init_hal(const CpuFeatures& cpu);
 
+// hal::publish_counter keeps counters here; boot's end prints them all.
+void record_counter(const char* scope, const char* name, u64 value);
+void print_published_counters();
+
 }  // namespace kernel::x86
