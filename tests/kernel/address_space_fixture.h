@@ -8,7 +8,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <algorithm>
+#include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "kernel/hal/hal.h"
 #include "kernel/mm/address_space.h"
@@ -123,6 +126,30 @@ public:
         }
         ADD_FAILURE() << "the access to " << std::hex << va << " kept faulting";
         return t;
+    }
+    // n bytes of user memory at va, read through the MMU (each #PF handled as
+    // touch() does); a refused page fails the test.
+    std::vector<uint8_t> read_user(kernel::AddressSpace* as, uint64_t va, size_t n) {
+        std::vector<uint8_t> out(n);
+        size_t done = 0;
+        while (done < n) {
+            const uint64_t a = va + done;
+            const size_t chunk = std::min<size_t>(n - done, kPage - (a % kPage));
+            const Touch t = touch(as, a, AccessType::kRead);
+            if (!t.ok) {
+                ADD_FAILURE() << "user read at " << std::hex << a << " refused";
+                return out;
+            }
+            m_.machine().memory().read(PhysAddr{t.pa}, out.data() + done, chunk);
+            done += chunk;
+        }
+        return out;
+    }
+    uint64_t user64(kernel::AddressSpace* as, uint64_t va) {
+        const auto b = read_user(as, va, 8);
+        uint64_t v;
+        std::memcpy(&v, b.data(), 8);
+        return v;
     }
     uint64_t read64(uint64_t pa) { return m_.machine().memory().read64(PhysAddr{pa}); }
     void write64(uint64_t pa, uint64_t v) { m_.machine().memory().write64(PhysAddr{pa}, v); }

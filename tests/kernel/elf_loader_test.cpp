@@ -123,28 +123,8 @@ protected:
     }
 
     // User memory through the MMU (faults handled as the trap path will).
-    std::vector<uint8_t> read_user(k::AddressSpace* as, uint64_t va, size_t n) {
-        std::vector<uint8_t> out(n);
-        size_t done = 0;
-        while (done < n) {
-            const uint64_t a = va + done;
-            const size_t chunk = std::min<size_t>(n - done, kPage - (a % kPage));
-            const Touch t = env.touch(as, a, AccessType::kRead);
-            if (!t.ok) {
-                ADD_FAILURE() << "user read at " << std::hex << a << " refused";
-                return out;
-            }
-            env.km().machine().memory().read(PhysAddr{t.pa}, out.data() + done, chunk);
-            done += chunk;
-        }
-        return out;
-    }
-    uint64_t user64(k::AddressSpace* as, uint64_t va) {
-        const auto b = read_user(as, va, 8);
-        uint64_t v;
-        std::memcpy(&v, b.data(), 8);
-        return v;
-    }
+    std::vector<uint8_t> read_user(k::AddressSpace* as, uint64_t va, size_t n) { return env.read_user(as, va, n); }
+    uint64_t user64(k::AddressSpace* as, uint64_t va) { return env.user64(as, va); }
     std::string user_string(k::AddressSpace* as, uint64_t va) {
         std::string s;
         for (;; ++va) {

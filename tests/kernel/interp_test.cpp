@@ -159,28 +159,8 @@ protected:
         return l;
     }
 
-    std::vector<uint8_t> read_user(k::AddressSpace* as, uint64_t va, size_t n) {
-        std::vector<uint8_t> out(n);
-        size_t done = 0;
-        while (done < n) {
-            const uint64_t a = va + done;
-            const size_t chunk = std::min<size_t>(n - done, kPage - (a % kPage));
-            const Touch t = env.touch(as, a, AccessType::kRead);
-            if (!t.ok) {
-                ADD_FAILURE() << "user read at " << std::hex << a << " refused";
-                return out;
-            }
-            env.km().machine().memory().read(PhysAddr{t.pa}, out.data() + done, chunk);
-            done += chunk;
-        }
-        return out;
-    }
-    uint64_t user64(k::AddressSpace* as, uint64_t va) {
-        const auto b = read_user(as, va, 8);
-        uint64_t v;
-        std::memcpy(&v, b.data(), 8);
-        return v;
-    }
+    std::vector<uint8_t> read_user(k::AddressSpace* as, uint64_t va, size_t n) { return env.read_user(as, va, n); }
+    uint64_t user64(k::AddressSpace* as, uint64_t va) { return env.user64(as, va); }
 
     // The auxiliary vector of a loaded program's initial stack.
     std::map<uint64_t, uint64_t> auxv(const Loaded& l) {
