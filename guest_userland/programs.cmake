@@ -121,8 +121,10 @@ endfunction()
 #   STDIN     file fed to standard input (default /dev/null)
 #   ARGS      arguments; "@DATA@" stands for the initramfs /data (its staging copy on
 #             the host)
+#   CPUS      run under simx once per CPU count listed (guest.NAME.VARIANT.Ncpu), each
+#             compared with the same host run (default: one run on simx's default, 1 CPU)
 function(simx_guest_program kind name)
-  cmake_parse_arguments(G "DYNAMIC;DYNAMIC_ONLY" "SOURCE;EXPECT;STDIN" "ARGS;LIBS" ${ARGN})
+  cmake_parse_arguments(G "DYNAMIC;DYNAMIC_ONLY" "SOURCE;EXPECT;STDIN" "ARGS;LIBS;CPUS" ${ARGN})
   if(NOT DEFINED G_SOURCE)
     set(G_SOURCE ${name})
   endif()
@@ -161,6 +163,7 @@ function(simx_guest_program kind name)
   set(SIMX_GUEST_${name}_EXPECT ${G_EXPECT} CACHE INTERNAL "")
   set(SIMX_GUEST_${name}_STDIN ${G_STDIN} CACHE INTERNAL "")
   set(SIMX_GUEST_${name}_ARGS "${G_ARGS}" CACHE INTERNAL "")
+  set(SIMX_GUEST_${name}_CPUS "${G_CPUS}" CACHE INTERNAL "")
 endfunction()
 
 # The programs. One line each; the arguments keep every run short under the simulator.
@@ -202,6 +205,12 @@ simx_guest_program(TEST     signal_handlers DYNAMIC)
 simx_guest_program(TEST     signal_children)
 simx_guest_program(TEST     pipes        ARGS @DATA@/../bin/pipes)
 simx_guest_program(TEST     pipe_signals)
+# Threads (issue 6, item 4): musl pthreads and raw futexes, on 1, 2 and 4 CPUs.
+simx_guest_program(TEST     threads      DYNAMIC CPUS 1 2 4)
+simx_guest_program(TEST     threads_signals CPUS 1 2 4)
+simx_guest_program(TEST     threads_fork CPUS 1 2 4)
+simx_guest_program(TEST     threads_exit CPUS 1 2 4 ARGS @DATA@/../bin/threads_exit)
+simx_guest_program(TEST     futex        CPUS 1 2 4)
 # Dynamic linking with a shared library of our own (lib/guest.c -> /lib/libguest.so).
 simx_guest_shared_library(guest ${CMAKE_CURRENT_SOURCE_DIR}/lib/guest.c ${CMAKE_CURRENT_SOURCE_DIR}/lib/guest.h)
 simx_guest_program(TEST     shlib        DYNAMIC_ONLY LIBS guest)
@@ -211,6 +220,7 @@ simx_guest_program(WORKLOAD stream       ARGS 2 2)
 simx_guest_program(WORKLOAD mmap_churn   ARGS 200 64)
 simx_guest_program(WORKLOAD syscalls     ARGS 2000)
 simx_guest_program(WORKLOAD forkwork     ARGS 4 200000)
+simx_guest_program(WORKLOAD threads_work ARGS 4 20000 CPUS 1 2 4)
 
 # The initramfs: /bin/<every program>, /lib/<the loader and our libraries> and /data,
 # rebuilt when a program, a library or the host's loader changes.

@@ -12,6 +12,7 @@
 #include "kernel/mm/slab_cache.h"
 #include "kernel/mm/vma.h"
 #include "kernel/mm/zero_page.h"
+#include "kernel/sync/futex.h"
 #include "kernel/proc/command_line.h"
 #include "kernel/proc/init.h"
 #include "kernel/proc/process.h"
@@ -69,6 +70,7 @@ int boot_main() {
     kmalloc_init();
     vma_cache_init();
     zero_page_init();
+    futex_init();
 
     scheduler_init_cpu();
 

@@ -29,6 +29,9 @@ static const struct test tests[] = {
     {"pipes", {"@BIN@/pipes", 0}, 0}, {"signal_handlers", {0}, 0},
     {"signal_children", {0}, 0}, {"exit_status", {0}, 3},
     {"trap_ud", {"ud", 0}, 128 + 4},
+    {"threads", {0}, 0},      {"threads_signals", {0}, 0},
+    {"threads_fork", {0}, 0}, {"threads_exit", {"@BIN@/threads_exit", 0}, 0},
+    {"futex", {0}, 0},
 };
 
 int main(int argc, char** argv) {

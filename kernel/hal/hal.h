@@ -176,6 +176,23 @@ inline constexpr u8 kTimerVector = 0xec;
 // context, as for any interrupt; the timer is then disarmed.
 void timer_set_deadline(u64 deadline);
 
+// ---------------------------------------------------------------- inter-processor interrupts
+
+// The vectors of the kernel's IPIs (Linux's CALL_FUNCTION_VECTOR and
+// RESCHEDULE_VECTOR): "look at your cross-call mailbox" and "look at your run
+// queue" (kernel/smp/cross_call.h, kernel/sched/scheduler.h).
+inline constexpr u8 kCallFunctionVector = 0xfb;
+inline constexpr u8 kRescheduleVector = 0xfd;
+// Sends a fixed-delivery IPI with `vector` to `cpu` (not the calling CPU). It
+// is taken like any interrupt, at an instruction boundary with interrupts on:
+// in user mode the target calls on_interrupt(frame, vector) there; in
+// hal::cpu_idle it ends the idle period early. The kernel runs with interrupts
+// off, so a target busy in the kernel takes it only on its way back to user
+// mode; kernel code that waits on another CPU polls what the IPI announces
+// (its mailbox) while it spins. The sim build delivers it after the machine's
+// IPI latency and counts it on both sides.
+void send_ipi(u32 cpu, u8 vector);
+
 // ---------------------------------------------------------------- user mode
 
 // Enters user mode at frame (CS/SS the user selectors, RFLAGS with IF) in the
@@ -219,6 +236,10 @@ usize clear_user(u64 user_dst, usize n);
 // Copies a NUL-terminated string of at most n bytes including the NUL: its
 // length (without the NUL; n when no NUL came in n bytes), or -1 on a fault.
 i64 strncpy_from_user(char* dst, u64 user_src, usize n);
+// A LOCK CMPXCHG on the aligned 32-bit user word at user_address (futexes):
+// if it holds `expected` it becomes `desired`; *old gets what it held. False
+// when the page could not be reached (faults are resolved as for the copies).
+bool user_cmpxchg_u32(u64 user_address, u32 expected, u32 desired, u32* old);
 // From the kernel's #PF handler, for a kernel-mode fault on a user address it
 // will not resolve: true when the fault came from inside one of the copies
 // above, which then stop and report the bytes left (the frame is adjusted to

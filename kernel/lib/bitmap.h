@@ -65,7 +65,12 @@ public:
     void clear(u32 cpu) { bits_ &= ~(u64{1} << cpu); }
     bool test(u32 cpu) const { return (bits_ >> cpu) & 1; }
     bool empty() const { return bits_ == 0; }
-    u32 count() const { return static_cast<u32>(__builtin_popcountll(bits_)); }
+    // Counted by hand: __builtin_popcountll needs libgcc without POPCNT (the qemu build links none).
+    u32 count() const {
+        u32 n = 0;
+        for (u64 b = bits_; b; b &= b - 1) ++n;
+        return n;
+    }
     u64 bits() const { return bits_; }
 
     template <typename Fn>

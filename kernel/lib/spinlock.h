@@ -1,5 +1,7 @@
 // A ticket spinlock: FIFO-fair, so no CPU starves under contention. Waiters call
-// hal::cpu_relax(), which in the sim build lets the other simulated CPUs run.
+// spin_relax(): hal::cpu_relax (in the sim build it lets the other simulated
+// CPUs run), then the cross calls posted to this CPU (kernel/smp/cross_call.h),
+// so a lock holder waiting for this CPU's acknowledgement never deadlocks.
 // The holder's CPU is recorded so code can assert that it holds a lock
 // (Zircon's AssertHeld habit) and a recursive acquire panics instead of hanging.
 #pragma once
@@ -7,6 +9,7 @@
 #include "kernel/hal/hal.h"
 #include "kernel/lib/panic.h"
 #include "kernel/lib/types.h"
+#include "kernel/smp/cross_call.h"
 
 namespace kernel {
 
@@ -20,7 +23,7 @@ public:
         const u32 me = hal::current_cpu();
         KASSERT(__atomic_load_n(&owner_, __ATOMIC_RELAXED) != me + 1, "recursive acquire of %s", name_);
         const u32 ticket = __atomic_fetch_add(&next_, 1u, __ATOMIC_RELAXED);
-        while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) hal::cpu_relax();
+        while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) spin_relax();
         __atomic_store_n(&owner_, me + 1, __ATOMIC_RELAXED);
     }
     void unlock() {

@@ -3,6 +3,7 @@
 // invalidate -> free order.
 #include "kernel/mm/address_space.h"
 
+#include "kernel/lib/errno.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/new.h"
 #include "kernel/lib/panic.h"
@@ -13,6 +14,7 @@
 #include "kernel/mm/pin.h"
 #include "kernel/mm/pte_walk.h"
 #include "kernel/mm/table_allocator.h"
+#include "kernel/mm/tlb_shootdown.h"
 #include "kernel/mm/zap_batch.h"
 #include "kernel/mm/zero_page.h"
 
@@ -71,7 +73,8 @@ AddressSpace* AddressSpace::create(const AddressSpaceOptions& options) {
 }
 
 void AddressSpace::destroy(AddressSpace* space) {
-    KASSERT(!(hal::current_root() == space->root()), "destroying the address space loaded in this CPU's CR3");
+    KASSERT(space->loaded_cpu_bits() == 0, "destroying an address space loaded on CPUs %#llx",
+            static_cast<unsigned long long>(space->loaded_cpu_bits()));
     {
         SpinGuard guard(space->lock_);
         ZapBatch zap;
@@ -88,6 +91,10 @@ void AddressSpace::destroy(AddressSpace* space) {
     kfree(space);
 }
 
+void AddressSpace::release(AddressSpace* space) {
+    if (__atomic_sub_fetch(&space->users_, 1u, __ATOMIC_ACQ_REL) == 0) destroy(space);
+}
+
 // ---------------------------------------------------------------- lookups
 
 Vma* AddressSpace::vma_at(u64 addr) const {
@@ -96,6 +103,17 @@ Vma* AddressSpace::vma_at(u64 addr) const {
 }
 
 const Vma* AddressSpace::find_vma(u64 addr) const { return vma_at(addr); }
+
+i64 AddressSpace::shared_word_frame(u64 addr, PhysAddr* frame) {
+    SpinGuard guard(lock_);
+    const Vma* v = vma_at(addr);
+    if (!v) return -linux::kEfault;
+    if (!v->has(vma_flag::kShared)) return 0;
+    Mapping m;
+    if (!pt_.lookup(VirtAddr{addr}, &m)) return -linux::kEagain;
+    *frame = PhysAddr{m.frame.value + (addr - m.base.value)};
+    return 1;
+}
 
 Vma* AddressSpace::first_ending_after(u64 addr) const {
     Vma* v = vmas_.floor(addr);
@@ -218,8 +236,8 @@ void AddressSpace::keep_shared_frames_read_only(const Vma& vma, const PageAttrs&
 
 void AddressSpace::finish(ZapBatch& zap) {
     // Every CPU that may cache these translations must have flushed before a
-    // frame or a table is reused: today that is this CPU only (see header).
-    flush_tlb_local(zap.inv, pcid_);
+    // frame or a table is reused (flush_tlb returns once they have).
+    flush_tlb(*this, zap.inv);
     while (Page* page = zap.frames.pop_front()) {
         // rmap_remove made it forget its object when its last PTE went.
         KASSERT(page->mapcount == 0 && page->refcount >= 1 && !page->has(page_flag::kAnon),

@@ -39,13 +39,12 @@
 // reverse-map object's lock (rmap.h), which is taken before a page table's
 // own lock; fork holds the parent's, then the new child's.
 //
-// TLB invalidations: until the shootdown layer exists, every edit is flushed
-// on the calling CPU (flush_tlb_local), so an address space must be live on at
-// most that CPU; frames and tables are freed only after the flush (unhook ->
-// invalidate -> free). fork keeps the rule: the parent's PTEs it makes
-// read-only are flushed on the calling CPU before it returns, and the child is
-// live nowhere yet. (With the shootdown layer, fork must flush every CPU the
-// parent is live on before returning, as Linux's flush_tlb_mm in dup_mmap.)
+// TLB invalidations: every edit's record goes to flush_tlb
+// (tlb_shootdown.h), which flushes it on every CPU that has this space loaded
+// — the calling one and, by IPI, the others where its threads run — before
+// the edit's frames and tables are freed (unhook -> invalidate -> free). So
+// fork's read-only parent PTEs are stale nowhere once fork returns, as
+// Linux's flush_tlb_mm in dup_mmap.
 //
 // Fork and copy-on-write (fork.cpp, cow.cpp; Linux's dup_mmap,
 // copy_page_range, do_wp_page): the child gets a copy of every VMA, the heap
@@ -132,8 +131,13 @@ public:
     // (for options.zero_page_reads) zero_page_init.
     static AddressSpace* create(const AddressSpaceOptions& options = {});
     // Unmaps everything, frees every frame, table and VMA, and the object.
-    // It must not be loaded in this CPU's CR3.
+    // It must not be loaded in any CPU's CR3.
     static void destroy(AddressSpace* space);
+    // Users (processes sharing it through clone with CLONE_VM): a new space
+    // has one; release drops one and destroys the space with the last.
+    void get() { __atomic_fetch_add(&users_, 1u, __ATOMIC_RELAXED); }
+    static void release(AddressSpace* space);
+    u32 users() const { return __atomic_load_n(&users_, __ATOMIC_RELAXED); }
     // Linux's fork (dup_mmap): a new address space with a copy of every VMA,
     // the break and the options, sharing the frames copy-on-write (see
     // "Fork and copy-on-write" above); nullptr when memory runs out, with this
@@ -176,12 +180,24 @@ public:
     static void unpin_pages(Page** pages, u32 n);
     u64 pins_taken() const { return pins_taken_; }  // pins ever taken in this space
 
+    // Where the word at `addr` lives, for shared futex keys
+    // (kernel/sync/futex.h): 1 with *frame its physical address when it lies
+    // in a MAP_SHARED mapping, 0 in a private one, -EAGAIN when its shared
+    // page is not present yet (fault it in and ask again), -EFAULT outside
+    // every VMA.
+    i64 shared_word_frame(u64 addr, PhysAddr* frame);
+
     // ---- inspection
     PageTable& page_table() { return pt_; }
     PhysAddr root() const { return pt_.root(); }
-    // The PCID this address space runs under: 0 until the per-CPU ASID cache
-    // (DESIGN.md "TLB coherence layer") hands them out.
-    u16 pcid() const { return pcid_; }
+    // TLB coherence (tlb_context.h, tlb_shootdown.h): the CPUs whose CR3
+    // holds this space, and the count of flush requests ever made for it
+    // (sequentially consistent atomics; see tlb_context.h "Ordering").
+    u64 loaded_cpu_bits() const { return __atomic_load_n(&loaded_cpus_, __ATOMIC_SEQ_CST); }
+    void mark_loaded(u32 cpu) { __atomic_fetch_or(&loaded_cpus_, u64{1} << cpu, __ATOMIC_SEQ_CST); }
+    void mark_unloaded(u32 cpu) { __atomic_fetch_and(&loaded_cpus_, ~(u64{1} << cpu), __ATOMIC_SEQ_CST); }
+    u64 tlb_generation() const { return __atomic_load_n(&tlb_gen_, __ATOMIC_SEQ_CST); }
+    u64 next_tlb_generation() { return __atomic_add_fetch(&tlb_gen_, 1, __ATOMIC_SEQ_CST); }
     // A number no other address space ever has (a root frame or the object's
     // memory may be reused after a destroy; this is not): what the scheduler
     // compares to know whether a CPU already has this space loaded.
@@ -254,8 +270,10 @@ private:
     VmaTree vmas_;
     SpinLock lock_{"address_space"};
     AddressSpaceOptions options_;
-    u16 pcid_ = 0;
     u64 generation_ = 0;
+    u64 loaded_cpus_ = 0;
+    u64 tlb_gen_ = 0;
+    u32 users_ = 1;
     u64 brk_ = 0;
     u64 resident_ = 0;      // PTEs mapping reverse-mapped frames (not the zero page)
     u64 zero_ptes_ = 0;     // PTEs mapping the shared zero page

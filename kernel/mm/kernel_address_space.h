@@ -38,7 +38,9 @@ void init_kernel_address_space();
 // On the calling CPU: programs IA32_PAT (kernel/mm/pat.h), enables every paging
 // feature boot_info() reports, and loads `root` into CR3 under `pcid`.
 void load_address_space(PhysAddr root, u16 pcid);
-// Every CPU at boot: load_address_space of the kernel's root, PCID 0.
+// Every CPU at boot: load_address_space of the kernel's root, PCID 0, and a
+// fresh TLB context (tlb_context.h). Later loads go through
+// activate_address_space.
 void load_kernel_address_space();
 
 }  // namespace kernel

@@ -5,6 +5,7 @@
 #include "kernel/lib/new.h"
 #include "kernel/lib/panic.h"
 #include "kernel/mm/kernel_address_space.h"
+#include "kernel/mm/tlb_context.h"
 #include "kernel/mm/layout.h"
 #include "kernel/mm/pat.h"
 
@@ -46,6 +47,7 @@ void load_address_space(PhysAddr root, u16 pcid) {
 void load_kernel_address_space() {
     KASSERT(g_kernel_page_table.initialized(), "the kernel's address space is not built yet");
     load_address_space(g_kernel_page_table.root(), 0);
+    tlb_context_init_cpu();  // a fresh CPU (or a fresh boot): no space loaded, every ASID slot free
 }
 
 }  // namespace kernel

@@ -88,7 +88,7 @@ void TlbInvalidation::reset() {
     freed_va_ = VirtAddr{};
 }
 
-void flush_tlb_local(TlbInvalidation& record, u16 pcid) {
+void perform_tlb_invalidation(const TlbInvalidation& record, u16 pcid) {
     if (record.empty()) return;
     const hal::BootInfo& info = hal::boot_info();
     const bool invpcid = info.pcid;
@@ -130,8 +130,17 @@ void flush_tlb_local(TlbInvalidation& record, u16 pcid) {
         if (invpcid && record.kernel_half() && (record.frees_tables() || kernel_nonglobal))
             hal::invpcid(hal::InvpcidType::kAllButGlobals, 0, VirtAddr{});
     }
+}
+
+void flush_tlb_local(TlbInvalidation& record, u16 pcid) {
+    perform_tlb_invalidation(record, pcid);
     record.release_tables();
     record.reset();
+}
+
+void flush_user_pcid(u16 pcid) {
+    if (hal::boot_info().pcid) hal::invpcid(hal::InvpcidType::kContext, pcid, VirtAddr{});
+    else hal::write_cr3(hal::current_root(), 0, false);
 }
 
 }  // namespace kernel

@@ -118,5 +118,11 @@ private:
 //   full:          INVPCID type 1 for `pcid` (type 3 for the kernel half), or a
 //                  CR3 reload without PCIDs.
 void flush_tlb_local(TlbInvalidation& record, u16 pcid);
+// The same without releasing the tables or resetting the record: one CPU's
+// part of a shootdown (kernel/mm/tlb_shootdown.h).
+void perform_tlb_invalidation(const TlbInvalidation& record, u16 pcid);
+// Every non-global translation of `pcid`, the loaded one (INVPCID type 1, or
+// a CR3 reload without PCIDs): a user space's full flush.
+void flush_user_pcid(u16 pcid);
 
 }  // namespace kernel

@@ -21,6 +21,12 @@ i64 copy_to_user(u64 user_dst, const void* src, usize n) {
     return hal::copy_to_user(user_dst, src, n) == 0 ? 0 : -linux::kEfault;
 }
 
+i64 user_cmpxchg_u32(u64 user_address, u32 expected, u32 desired, u32* old) {
+    if (user_address & 3) return -linux::kEinval;
+    if (!user_range_ok(user_address, 4)) return -linux::kEfault;
+    return hal::user_cmpxchg_u32(user_address, expected, desired, old) ? 0 : -linux::kEfault;
+}
+
 i64 clear_user(u64 user_dst, usize n) {
     if (!user_range_ok(user_dst, n)) return -linux::kEfault;
     return hal::clear_user(user_dst, n) == 0 ? 0 : -linux::kEfault;

@@ -26,6 +26,10 @@ i64 clear_user(u64 user_dst, usize n);
 // within n bytes (n includes the NUL), or -EFAULT.
 i64 strncpy_from_user(char* dst, u64 user_src, usize n);
 
+// The atomic compare-exchange of an aligned 32-bit user word
+// (hal::user_cmpxchg_u32): 0 with *old set, -EINVAL when unaligned, or -EFAULT.
+i64 user_cmpxchg_u32(u64 user_address, u32 expected, u32 desired, u32* old);
+
 template <typename T>
 i64 get_user(T& value, u64 user_src) {
     return copy_from_user(&value, user_src, sizeof(T));

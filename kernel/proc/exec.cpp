@@ -7,7 +7,6 @@
 #include "kernel/hal/hal.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/format.h"
-#include "kernel/lib/spinlock.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/kmalloc.h"
@@ -23,19 +22,13 @@ u64 cpu_hwcap() {
 
 namespace {
 
-// A reason that names a file (the interpreter's path) must be formatted
-// somewhere that outlives the call, since the caller prints it after exec
-// returns. Invariant: at most one exec is in flight (run_init's); the lock
-// only keeps two writers from tearing the text. When execve(2) makes execs
-// concurrent, this moves into the caller's storage (the Process).
-SpinLock g_reason_lock{"exec_reason"};
-char g_reason[192];
-
-const char* interp_reason(const char* what, const char* path, const char* why) {
-    SpinGuard guard(g_reason_lock);
-    if (why) format(g_reason, sizeof g_reason, "%s %s: %s", what, path, why);
-    else format(g_reason, sizeof g_reason, "%s %s", what, path);
-    return g_reason;
+// A reason that names a file (the interpreter's path) is formatted into the
+// process's own buffer, since the caller prints it after exec returns; each
+// process execs on one thread at a time, so no two writers share it.
+const char* interp_reason(Process& p, const char* what, const char* path, const char* why) {
+    if (why) format(p.exec_reason, sizeof p.exec_reason, "%s %s: %s", what, path, why);
+    else format(p.exec_reason, sizeof p.exec_reason, "%s %s", what, path);
+    return p.exec_reason;
 }
 
 // Linux's open_exec and the read that follows: the file must exist, be
@@ -63,15 +56,15 @@ i64 read_executable(const char* path, u8** data, usize* size, ReadStep* failed) 
 }
 
 // The interpreter `path` names, with *reason naming it on failure.
-i64 read_interpreter(const char* path, ElfImage* image, const char** reason) {
+i64 read_interpreter(Process& p, const char* path, ElfImage* image, const char** reason) {
     u8* data = nullptr;
     usize size = 0;
     ReadStep failed = ReadStep::kFind;
     if (const i64 r = read_executable(path, &data, &size, &failed); r < 0) {
         switch (failed) {
-            case ReadStep::kFind: *reason = interp_reason("cannot find the interpreter", path, nullptr); break;
-            case ReadStep::kExecute: *reason = interp_reason("the interpreter", path, "not executable"); break;
-            case ReadStep::kRead: *reason = interp_reason("cannot read the interpreter", path, nullptr); break;
+            case ReadStep::kFind: *reason = interp_reason(p, "cannot find the interpreter", path, nullptr); break;
+            case ReadStep::kExecute: *reason = interp_reason(p, "the interpreter", path, "not executable"); break;
+            case ReadStep::kRead: *reason = interp_reason(p, "cannot read the interpreter", path, nullptr); break;
         }
         return r;
     }
@@ -89,7 +82,7 @@ i64 exec_image(Process& p, const u8* image, usize size, const ExecArgs& args, co
     if (const i64 r = elf_validate(image, size, &info, reason); r < 0) return r;
     ElfImage interp;
     if (info.interp) {
-        if (const i64 r = read_interpreter(info.interp, &interp, reason); r < 0) return r;
+        if (const i64 r = read_interpreter(p, info.interp, &interp, reason); r < 0) return r;
     }
     AddressSpaceOptions options;
     // Reads of untouched anonymous memory map the shared zero page, as on Linux.
@@ -105,13 +98,19 @@ i64 exec_image(Process& p, const u8* image, usize size, const ExecArgs& args, co
     const i64 r = elf_load(*space, image, size, args, &loaded, reason, info.interp ? &interp : nullptr);
     if (interp.data) kfree(const_cast<u8*>(interp.data));
     if (r < 0) {
-        if (loaded.interp_failed) *reason = interp_reason("bad interpreter", info.interp, *reason);
+        if (loaded.interp_failed) *reason = interp_reason(p, "bad interpreter", info.interp, *reason);
         AddressSpace::destroy(space);
         return r;
     }
-    // The point of no return: the old image goes, and with it the
+    // The point of no return: the other threads go (de_thread), then the old
+    // image (or this process's share of it, after vfork), and with them the
     // descriptors marked close-on-exec.
-    if (p.space) AddressSpace::destroy(p.space);
+    if (const i64 prepared = process_exec_prepare(p); prepared < 0) {
+        AddressSpace::destroy(space);
+        *reason = "the process is exiting";
+        return prepared;
+    }
+    if (p.space) AddressSpace::release(p.space);
     p.space = space;
     if (p.files) p.files->close_on_exec();
     p.entry_rip = loaded.entry;

@@ -16,6 +16,10 @@
 #include "kernel/sched/scheduler.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/elf_loader.h"
+#include "kernel/mm/tlb_context.h"
+#include "kernel/proc/signal.h"
+#include "kernel/proc/signal_numbers.h"
+#include "kernel/sync/futex.h"
 #include "kernel/sys/syscall.h"
 
 namespace kernel {
@@ -95,6 +99,49 @@ void start_user(Task* t) {
     hal::enter_user(t->user_entry);
 }
 
+// The child thread's registers and user state: it returns from the same
+// syscall with 0, on `stack` if given, with the caller's live x87/SSE state
+// and bases (FS from CLONE_SETTLS).
+void copy_user_state(Task* t, const TrapFrame& frame, const CloneArgs& args) {
+    t->user_entry = frame;
+    t->user_entry.rax = 0;
+    if (args.stack) t->user_entry.rsp = args.stack;
+    t->fs_base = (args.flags & kCloneSettls) ? args.tls : hal::user_fs_base();
+    t->gs_base = hal::user_gs_base();
+    hal::xsave(t->xstate);
+    t->xstate_saved = true;
+    if (args.flags & kCloneChildCleartid) t->clear_child_tid = args.child_tid;
+}
+
+// Adds a started thread to p's list (both locks: senders walk it under signal_lock).
+// False when p is exiting or exec'ing: no new thread may join.
+bool link_thread(Process* p, Task* t) {
+    SpinGuard guard(process_tree_lock());
+    SpinGuard signals(p->signal_lock);
+    if (p->group_exiting || p->exec_task) return false;
+    p->threads.push_back(*t);
+    __atomic_store_n(&p->thread_count, p->thread_count + 1, __ATOMIC_RELEASE);
+    return true;
+}
+
+// A SIGKILL to every thread but `me` (signal_lock held; Linux's zap_other_threads).
+void zap_other_threads_locked(Process* p, Task* me) {
+    p->threads.for_each([&](Task& t) {
+        if (&t == me) return;
+        t.signals.pending.set |= signal_bit(signal::kSigkill);
+        t.signals.pending.info[signal::kSigkill - 1] = SigInfo{signal::kSigkill, si::kKernel, 0, 0, 0, 0};
+        task_wake(&t);
+        task_kick(&t);
+    });
+}
+
+// A vfork parent sleeping until its child gives the address space back.
+void release_vfork_parent(Process* p) {
+    if (!__atomic_load_n(&p->vfork_pending, __ATOMIC_ACQUIRE)) return;
+    __atomic_store_n(&p->vfork_pending, false, __ATOMIC_RELEASE);
+    p->vfork_events.wake_all();
+}
+
 }  // namespace
 
 Process* current_process() { return g_current.local(); }
@@ -133,7 +180,7 @@ void process_destroy(Process* p) {
     KASSERT(current_process() != p, "process %u destroyed while current", p->pid);
     if (p->files) FdTable::destroy(p->files);
     if (p->fs) FsContext::destroy(p->fs);
-    if (p->space) AddressSpace::destroy(p->space);
+    if (p->space) AddressSpace::release(p->space);
     p->~Process();
     kfree(p);
 }
@@ -153,16 +200,21 @@ i64 process_start(Process* p) {
     t->user_entry.ss = selector::kUserData;
     fresh_xstate(t->xstate);
     t->xstate_saved = true;
-    {
-        SpinGuard guard(process_tree_lock());
-        SpinGuard signals(p->signal_lock);  // senders walk the thread list under it
-        p->threads.push_back(*t);
-    }
+    const bool linked = link_thread(p, t);
+    KASSERT(linked, "process %u refused its first thread", p->pid);
     task_wake(t);
     return 0;
 }
 
-i64 process_fork(const TrapFrame& frame, u64 flags, u64 new_sp, u64 parent_tid, u64 child_tid) {
+Task* find_thread_locked(Process& p, u32 tid) {
+    Task* found = nullptr;
+    p.threads.for_each([&](Task& t) {
+        if (t.tid == tid) found = &t;
+    });
+    return found;
+}
+
+i64 process_fork(const TrapFrame& frame, const CloneArgs& args) {
     Process* parent = current_process();
     Task* me = current_task();
     const u32 pid = allocate_pid();
@@ -172,7 +224,12 @@ i64 process_fork(const TrapFrame& frame, u64 flags, u64 new_sp, u64 parent_tid, 
     FsContext::destroy(child->fs);
     child->files = parent->files->clone();
     child->fs = parent->fs->clone();
-    child->space = parent->space->fork();
+    if (args.flags & kCloneVm) {
+        parent->space->get();
+        child->space = parent->space;
+    } else {
+        child->space = parent->space->fork();
+    }
     Task* t = child->files && child->fs && child->space ? task_create(child, start_user) : nullptr;
     if (!t) {
         process_destroy(child);
@@ -181,64 +238,136 @@ i64 process_fork(const TrapFrame& frame, u64 flags, u64 new_sp, u64 parent_tid, 
     for (u32 i = 0; i < kSignalCount; ++i) child->actions[i] = parent->actions[i];
     for (u32 i = 0; i < Process::kRlimitCount; ++i) child->rlimits[i] = parent->rlimits[i];
     t->signals.blocked = me->signals.blocked;  // Linux's copy_process: mask and altstack inherited, pending not
-    t->signals.altstack_sp = me->signals.altstack_sp;
-    t->signals.altstack_size = me->signals.altstack_size;
-    t->signals.altstack_flags = me->signals.altstack_flags;
+    if (!(args.flags & kCloneVm) || (args.flags & kCloneVfork)) {
+        // Linux drops the altstack for CLONE_VM children that are not vforks.
+        t->signals.altstack_sp = me->signals.altstack_sp;
+        t->signals.altstack_size = me->signals.altstack_size;
+        t->signals.altstack_flags = me->signals.altstack_flags;
+    }
     child->entry_rip = parent->entry_rip;
     child->entry_rsp = parent->entry_rsp;
     t->tid = pid;
-    // The child returns from the same syscall with 0, on new_sp if given.
-    t->user_entry = frame;
-    t->user_entry.rax = 0;
-    if (new_sp) t->user_entry.rsp = new_sp;
-    // The parent's live user state is the child's: bases and x87/SSE.
-    t->fs_base = hal::user_fs_base();
-    t->gs_base = hal::user_gs_base();
-    hal::xsave(t->xstate);
-    t->xstate_saved = true;
-    if (flags & kCloneChildCleartid) t->clear_child_tid = child_tid;
-    if (flags & kCloneChildSettid) {
+    copy_user_state(t, frame, args);
+    if (args.flags & kCloneChildSettid) {
         const u32 tid = pid;
-        if (user_write(*child->space, child_tid, &tid, sizeof tid) != 0) {
+        if (user_write(*child->space, args.child_tid, &tid, sizeof tid) != 0) {
             free_unstarted_task(t);
             process_destroy(child);
             return -linux::kEfault;
         }
     }
-    if ((flags & kCloneParentSettid) && put_user(parent_tid, pid) != 0) {
+    if ((args.flags & kCloneParentSettid) && put_user(args.parent_tid, pid) != 0) {
         free_unstarted_task(t);
         process_destroy(child);
         return -linux::kEfault;
     }
+    const bool vfork = args.flags & kCloneVfork;
+    if (vfork) child->vfork_pending = true;
     process_link(child, parent);
-    {
-        SpinGuard guard(process_tree_lock());
-        SpinGuard signals(child->signal_lock);  // senders walk the thread list under it
-        child->threads.push_back(*t);
+    const bool linked = link_thread(child, t);
+    KASSERT(linked, "a new process refused its first thread");
+    task_wake(t);
+    // vfork: the parent sleeps until the child gave the memory back (Linux's
+    // wait_for_vfork_done, killable: only a fatal signal ends it early).
+    if (vfork) child->vfork_events.wait([&] { return !__atomic_load_n(&child->vfork_pending, __ATOMIC_ACQUIRE); });
+    return pid;
+}
+
+i64 thread_create(const TrapFrame& frame, const CloneArgs& args) {
+    Process* p = current_process();
+    Task* me = current_task();
+    Task* t = task_create(p, start_user);
+    if (!t) return -linux::kEnomem;
+    t->tid = allocate_pid();
+    t->signals.blocked = me->signals.blocked;  // the altstack is not inherited by CLONE_VM threads
+    copy_user_state(t, frame, args);
+    if ((args.flags & kCloneChildSettid) && put_user(args.child_tid, t->tid) != 0) {
+        free_unstarted_task(t);
+        return -linux::kEfault;
+    }
+    if ((args.flags & kCloneParentSettid) && put_user(args.parent_tid, t->tid) != 0) {
+        free_unstarted_task(t);
+        return -linux::kEfault;
+    }
+    const u32 tid = t->tid;
+    if (!link_thread(p, t)) {
+        free_unstarted_task(t);
+        return -linux::kEintr;
     }
     task_wake(t);
-    return pid;
+    return tid;
+}
+
+i64 process_exec_prepare(Process& p) {
+    // Boot's exec of init (and kernel tests) run on no thread of p.
+    if (current_process() == &p && __atomic_load_n(&p.thread_count, __ATOMIC_ACQUIRE) > 0) {
+        Task* me = current_task();
+        {
+            SpinGuard guard(p.signal_lock);
+            if (p.group_exiting) return -linux::kEagain;
+            if (p.thread_count > 1) {
+                p.exec_task = me;
+                zap_other_threads_locked(&p, me);
+            }
+        }
+        p.thread_events.wait([&] { return __atomic_load_n(&p.thread_count, __ATOMIC_ACQUIRE) == 1; });
+        {
+            SpinGuard guard(p.signal_lock);
+            p.exec_task = nullptr;
+        }
+        me->tid = p.pid;  // Linux: the exec'ing thread takes over the leader's pid
+        futex_release_thread(me);
+    }
+    release_vfork_parent(&p);
+    if (p.space && loaded_address_space() == p.space) activate_address_space(nullptr);
+    return 0;
 }
 
 void process_exit(i32 wait_status) {
     Process* p = current_process();
     Task* me = current_task();
     KASSERT(p && me && me->process == p, "process_exit outside a process");
-    // The thread's own goodbye: CLONE_CHILD_CLEARTID comes with threads.
+    {
+        SpinGuard guard(p->signal_lock);
+        if (p->group_exiting) {
+            wait_status = p->group_exit_status;  // another thread decided first
+        } else if (!p->exec_task) {
+            p->group_exiting = true;
+            p->group_exit_status = wait_status;
+            zap_other_threads_locked(p, me);
+        }
+        // else: an exec is killing the other threads; this one just goes.
+    }
+    thread_exit(wait_status);
+}
+
+void thread_exit(i32 wait_status) {
+    Process* p = current_process();
+    Task* me = current_task();
+    KASSERT(p && me && me->process == p, "thread_exit outside a process");
+    // Linux's mm_release: robust futexes and clear_child_tid, while the
+    // thread's memory is still its own; then the CPU leaves the space, so the
+    // last thread out may destroy it (no CPU has it loaded any more).
+    futex_release_thread(me);
+    activate_address_space(nullptr);
+    bool last;
     {
         SpinGuard guard(process_tree_lock());
         SpinGuard signals(p->signal_lock);  // senders walk the thread list under it
         p->threads.remove(*me);
-        p->wait_status = wait_status;
+        __atomic_store_n(&p->thread_count, p->thread_count - 1, __ATOMIC_RELEASE);
+        last = p->threads.empty();
+        if (last) p->wait_status = p->group_exiting ? p->group_exit_status : wait_status;
         p->counters.user_cycles += me->run_cycles + (hal::cycles() - me->switched_in);
     }
+    p->thread_events.wake_all();
+    if (!last) task_exit_and_schedule();
     hal::set_accounting(0);
     set_current_process(nullptr);
-    // Its memory goes now (a zombie keeps none); the CPU must not run on it.
-    load_kernel_address_space();
     publish_counters(*p);
+    release_vfork_parent(p);
     if (p->space) {
-        AddressSpace::destroy(p->space);
+        AddressSpace::release(p->space);
         p->space = nullptr;
     }
     if (p->files) {
@@ -247,7 +376,7 @@ void process_exit(i32 wait_status) {
     }
     make_zombie(p);
     if (p->pid == 1) {
-        g_init_status = wait_status;
+        g_init_status = p->wait_status;
         __atomic_store_n(&g_init_exited, true, __ATOMIC_RELEASE);
     }
     task_exit_and_schedule();
@@ -257,9 +386,11 @@ void process_kill(i32 signal) { process_exit(wait_status_signaled(signal)); }
 
 void count_syscall(Process& p, u64 number, bool known) {
     ProcessCounters& c = p.counters;
-    ++c.syscalls;
-    if (number < kSyscallSlots) ++c.by_number[number];
+    // Threads of p count on several CPUs at once.
+    __atomic_fetch_add(&c.syscalls, 1, __ATOMIC_RELAXED);
+    if (number < kSyscallSlots) __atomic_fetch_add(&c.by_number[number], 1, __ATOMIC_RELAXED);
     if (known) return;
+    SpinGuard guard(p.signal_lock);  // the ENOSYS list is rare and small
     ++c.unknown;
     for (u32 i = 0; i < c.unknown_distinct; ++i) {
         if (c.unknown_list[i].number == number) {

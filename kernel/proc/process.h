@@ -1,12 +1,26 @@
 // A process: what its threads share — address space, open files, working
 // directory, signal actions — its place in the process tree, and the counters
 // of what it asked of the kernel. Its threads are tasks (kernel/sched/task.h)
-// the scheduler runs; one per process until CLONE_THREAD is supported.
+// the scheduler runs, on any CPUs at once.
 //
 // Lifetime: process_create (fork, or boot for init); exec (kernel/proc/exec.h)
 // loads a program; process_start makes its first thread runnable;
-// process_exit makes it a zombie its parent reaps with wait4, which frees it.
-// Orphans are re-parented to init (pid 1); init's exit ends the run.
+// thread_create adds threads (clone with CLONE_THREAD); each thread leaves
+// with thread_exit, and the last one out makes the process a zombie its
+// parent reaps with wait4, which frees it. Orphans are re-parented to init
+// (pid 1); init's exit ends the run.
+//
+// Group exit (exit_group, a fatal signal; Linux's do_group_exit and
+// zap_other_threads): the first thread to decide it records the status and
+// sends every other thread a SIGKILL, which each takes on its way back to
+// user mode (sleepers are woken, running ones kicked by IPI); the process's
+// status is the group's. exec in a multi-threaded process kills the other
+// threads the same way and waits until they are gone (de_thread), then
+// carries on alone with the process's pid as its tid.
+//
+// The address space may be shared by processes too (clone with CLONE_VM
+// and without CLONE_THREAD, as vfork and posix_spawn do): AddressSpace
+// counts its users, and the last one out destroys it.
 #pragma once
 
 #include "kernel/hal/hal.h"
@@ -94,7 +108,17 @@ struct Process {
     // the parent reaps it (wait4) and frees it.
     ProcessState state = ProcessState::kAlive;
     i32 wait_status = 0;              // Linux's: exit code << 8, or the signal number
-    IntrusiveList<Task, &Task::thread_node> threads;
+    IntrusiveList<Task, &Task::thread_node> threads;  // tree lock and signal_lock to change
+    u32 thread_count = 0;             // threads' length (read without a lock by de_thread)
+    WaitQueue thread_events{"thread_events"};  // a thread left (de_thread waits here)
+    // Group exit (signal_lock): decided once, with the status every thread leaves with.
+    bool group_exiting = false;
+    i32 group_exit_status = 0;
+    Task* exec_task = nullptr;        // the thread whose exec is killing the others
+    // vfork (CLONE_VFORK): the parent sleeps on vfork_events until the child
+    // execs or exits and so gives the shared address space back.
+    bool vfork_pending = false;
+    WaitQueue vfork_events{"vfork"};
     Process* children_head = nullptr; // children, linked through next_sibling (tree lock)
     Process* next_sibling = nullptr;
     ListNode all_node;                // on the list of every process (tree lock)
@@ -103,6 +127,7 @@ struct Process {
     u64 child_cycles = 0;             // CPU time of reaped children (rusage)
 
     ProcessCounters counters;
+    char exec_reason[192] = {};       // why the last exec failed, when it names a file (exec.cpp)
 };
 
 // The process tree and the pid space are guarded by one lock (Linux's
@@ -126,21 +151,63 @@ void set_current_process(Process* process);
 // runnable on the least loaded CPU. 0 or -ENOMEM.
 i64 process_start(Process* process);
 
-// fork/vfork/clone without CLONE_VM (Linux's kernel_clone for a new
-// process): a child with a copy-on-write copy of the address space (kernel/mm
-// fork.cpp), copies of the file table, working directory and signal actions,
-// and one thread that returns from the same syscall with 0 (on new_sp when it
-// is not 0). The CLONE_*_SETTID/CLEARTID flags as Linux. The child's pid, or
-// -ENOMEM / -EFAULT.
-inline constexpr u64 kCloneChildCleartid = 0x00200000;
-inline constexpr u64 kCloneChildSettid = 0x01000000;
+// clone(2)'s flags (include/uapi/linux/sched.h) and arguments.
+inline constexpr u64 kCloneVm = 0x00000100;
+inline constexpr u64 kCloneFs = 0x00000200;
+inline constexpr u64 kCloneFiles = 0x00000400;
+inline constexpr u64 kCloneSighand = 0x00000800;
+inline constexpr u64 kCloneVfork = 0x00004000;
+inline constexpr u64 kCloneThread = 0x00010000;
+inline constexpr u64 kCloneSysvsem = 0x00040000;
+inline constexpr u64 kCloneSettls = 0x00080000;
 inline constexpr u64 kCloneParentSettid = 0x00100000;
-i64 process_fork(const TrapFrame& frame, u64 flags, u64 new_sp, u64 parent_tid, u64 child_tid);
+inline constexpr u64 kCloneChildCleartid = 0x00200000;
+inline constexpr u64 kCloneDetached = 0x00400000;
+inline constexpr u64 kCloneChildSettid = 0x01000000;
+struct CloneArgs {
+    u64 flags = 0;
+    u64 stack = 0;        // the child's RSP (0: the parent's)
+    u64 parent_tid = 0;   // CLONE_PARENT_SETTID writes the new tid here (parent's memory)
+    u64 child_tid = 0;    // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID (child's memory)
+    u64 tls = 0;          // CLONE_SETTLS: the child's FS base
+};
 
-// Ends the calling thread's process with `wait_status` (exit_group, a fatal
-// signal): its memory and files go, its children are re-parented to init, its
-// parent is woken, and the thread leaves for good. Ending init ends the run.
+// fork/vfork/clone without CLONE_THREAD (Linux's kernel_clone for a new
+// process): a child with a copy-on-write copy of the address space (kernel/mm
+// fork.cpp) — or the same one with CLONE_VM —, copies of the file table,
+// working directory and signal actions, and one thread that returns from the
+// same syscall with 0 (on args.stack when it is not 0). With CLONE_VFORK the
+// caller sleeps until the child execs or exits. The child's pid, or
+// -ENOMEM / -EFAULT.
+i64 process_fork(const TrapFrame& frame, const CloneArgs& args);
+
+// clone with CLONE_THREAD (and CLONE_VM, CLONE_SIGHAND, CLONE_FS,
+// CLONE_FILES, which threads share by being one process): a new thread of
+// the caller's process that returns from the same syscall with 0 on
+// args.stack, with the caller's signal mask, FS base args.tls (CLONE_SETTLS)
+// and x87/SSE state. Its tid, or -ENOMEM / -EFAULT / -EINTR (the process is
+// exiting or exec'ing).
+i64 thread_create(const TrapFrame& frame, const CloneArgs& args);
+
+// exit(2): the calling thread leaves: its robust futexes are released and
+// its clear_child_tid word cleared and woken (kernel/sync/futex.h); the last
+// thread out ends the process with `wait_status` (or the group's status).
+[[noreturn]] void thread_exit(i32 wait_status);
+// exit_group(2) and fatal signals: the group exit above, then thread_exit.
+// The process's memory and files go with its last thread, its children are
+// re-parented to init, its parent is woken. Ending init ends the run.
 [[noreturn]] void process_exit(i32 wait_status);
+
+// exec's point of no return in process p (kernel/proc/exec.cpp), before the
+// old image goes: the other threads are killed and gone (de_thread), the
+// caller's tid becomes the pid, its robust list and clear_child_tid are
+// released, a vfork parent is let go, and the CPU leaves the old address
+// space. 0, or -EAGAIN when a group exit is already under way (the caller
+// dies on its way out). A no-op when p is not the caller's process (boot's init).
+i64 process_exec_prepare(Process& p);
+
+// The thread with this tid in p (tree lock held), or nullptr.
+Task* find_thread_locked(Process& p, u32 tid);
 // Ends it as the default action of `signal` would (terminate; core dumps are
 // plain terminations).
 [[noreturn]] void process_kill(i32 signal);

@@ -24,6 +24,7 @@
 #include "kernel/proc/signal_generate.h"
 #include "kernel/proc/signal_numbers.h"
 #include "kernel/sched/scheduler.h"
+#include "kernel/sched/time.h"
 
 namespace kernel {
 namespace {
@@ -142,10 +143,6 @@ i32 take_waited(Task* t, u64 mask, SigInfo* info) {
     return dequeue_signal_locked(t, ~mask, info);
 }
 
-u64 ns_to_cycles(u64 ns) {
-    const u64 per_second = hal::cycles_per_second();
-    return ns / 1'000'000'000 * per_second + ns % 1'000'000'000 * (per_second / 1'000'000) / 1000;
-}
 
 }  // namespace
 
@@ -157,16 +154,8 @@ i64 signal_timedwait(u64 mask, u64 timeout_ns, SigInfo* info) {
     // sleeps, so their arrival wakes it; the old mask comes back after.
     const u64 blocked = signal_blocked(t);
     signal_set_blocked(t, blocked & ~mask);
-    if (timeout_ns == kForever) {
-        t->process->signal_events.wait_interruptible([] { return false; });
-    } else {
-        // No kernel timers yet: the time passes as nanosleep's does.
-        const u64 deadline = hal::cycles() + ns_to_cycles(timeout_ns);
-        for (u64 now = hal::cycles(); now < deadline && !signal_pending(t); now = hal::cycles()) {
-            if (runnable_tasks(hal::current_cpu()) > 0) schedule();
-            else hal::cpu_idle(deadline - now < 20'000 ? deadline - now : 20'000);
-        }
-    }
+    if (timeout_ns == kForever) t->process->signal_events.wait_interruptible([] { return false; });
+    else t->process->signal_events.wait_interruptible_until([] { return false; }, deadline_after_ns(timeout_ns));
     signal_set_blocked(t, blocked);
     if (const i32 sig = take_waited(t, mask, info)) return sig;
     return signal_pending(t) ? -linux::kEintr : -linux::kEagain;

@@ -10,8 +10,8 @@
 // shared set, and a thread that does not block the signal is woken: if it
 // sleeps interruptibly (WaitQueue::wait_interruptible) it sees
 // signal_pending and returns; if it is stopped it re-checks whether it may
-// go on. A thread running user code on another CPU notices at its next
-// kernel entry (at the latest its timer tick) — Linux kicks it with an IPI.
+// go on. A thread running user code on another CPU is kicked with an IPI
+// (task_kick), as Linux's signal_wake_up does, and takes it at once.
 #include "kernel/proc/signal.h"
 
 #include "kernel/lib/panic.h"
@@ -81,7 +81,9 @@ void queue_locked(PendingSignals& pending, i32 sig, const SigInfo& info) {
 // Unconditional: task_wake's wake_pending covers a target that is just
 // deciding to sleep (it checked signal_pending before the bit was set).
 void wake(Task* t) {
-    if (t) task_wake(t);
+    if (!t) return;
+    task_wake(t);
+    task_kick(t);
 }
 
 }  // namespace
@@ -105,16 +107,19 @@ void signal_send(Process* p, i32 sig, const SigInfo& info) {
         Task* first = p->threads.front();
         const u64 blocked = first ? first->signals.blocked : 0;
         const bool queue = prepare_locked(*p, sig, blocked, &wake_all);
+        // Queued before anyone is woken: a thread woken first could look,
+        // find nothing, and sleep again for good.
+        if (queue) {
+            queue_locked(p->shared_pending, sig, info);
+            // Linux's complete_signal: a thread that does not block it takes it.
+            for_each_thread(*p, [&](Task& t) {
+                if (!target && !(t.signals.blocked & signal_bit(sig))) target = &t;
+            });
+        }
         // A SIGCONT that resumed the process wakes its threads even when it
         // is itself ignored (SIG_DFL) and dropped.
         if (wake_all) for_each_thread(*p, [&](Task& t) { wake(&t); });
-        if (!queue) return;
-        queue_locked(p->shared_pending, sig, info);
-        // Linux's complete_signal: a thread that does not block it takes it.
-        for_each_thread(*p, [&](Task& t) {
-            if (!target && !(t.signals.blocked & signal_bit(sig))) target = &t;
-        });
-        if (!wake_all) wake(target);
+        else wake(target);
     }
 }
 
@@ -125,10 +130,9 @@ void signal_send_task(Task* t, i32 sig, const SigInfo& info) {
     bool wake_all = false;
     SpinGuard guard(p->signal_lock);
     const bool queue = prepare_locked(*p, sig, t->signals.blocked, &wake_all);
+    if (queue) queue_locked(t->signals.pending, sig, info);  // before any wake-up (signal_send)
     if (wake_all) for_each_thread(*p, [&](Task& other) { wake(&other); });
-    if (!queue) return;
-    queue_locked(t->signals.pending, sig, info);
-    if (!wake_all && !(t->signals.blocked & signal_bit(sig))) wake(t);
+    else if (queue && !(t->signals.blocked & signal_bit(sig))) wake(t);
 }
 
 void signal_force(Task* t, i32 sig, const SigInfo& info) {

@@ -19,6 +19,7 @@
 #include "kernel/proc/signal.h"
 #include "kernel/proc/signal_numbers.h"
 #include "kernel/sched/scheduler.h"
+#include "kernel/smp/cross_call.h"
 #include "kernel/sys/syscall.h"
 
 namespace kernel {
@@ -182,12 +183,14 @@ void on_exception(TrapFrame& frame, u8 vector, u64 error_code, u64 cr2) {
 }
 
 void on_interrupt(TrapFrame& frame, u8 vector) {
-    if (vector == hal::kTimerVector) {
-        scheduler_tick();
-        if (frame.from_user()) signal_deliver(frame);
-        return;
+    switch (vector) {
+        case hal::kTimerVector: scheduler_tick(); break;
+        case hal::kCallFunctionVector: serve_cross_calls(); break;
+        case hal::kRescheduleVector: break;  // a kick: the way back to user mode looks at signals
+        default:
+            panic("unexpected interrupt vector %u at rip %#llx", vector, static_cast<unsigned long long>(frame.rip));
     }
-    panic("unexpected interrupt vector %u at rip %#llx", vector, static_cast<unsigned long long>(frame.rip));
+    if (frame.from_user()) signal_deliver(frame);
 }
 
 }  // namespace kernel

@@ -11,7 +11,10 @@
 #include "kernel/mm/kernel_address_space.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/pmm.h"
+#include "kernel/mm/tlb_context.h"
+#include "kernel/mm/tlb_shootdown.h"
 #include "kernel/proc/process.h"
+#include "kernel/smp/cross_call.h"
 
 namespace kernel {
 namespace {
@@ -26,14 +29,11 @@ struct RunQueue {
     Task* current = nullptr;
     Task* idle = nullptr;
     Task* prev = nullptr;    // the task being switched away from, until finish_switch
+    IntrusiveList<Task, &Task::timer_node> timers;  // armed sleep timers (unsorted: few)
     SchedulerCounters counters;
 };
 
 PerCpu<RunQueue> g_rq;
-// The generation of the address space each CPU's CR3 holds, 0 for the
-// kernel's (or unknown: other load sites only ever leave it naming a space
-// that no longer exists, which a switch then reloads).
-PerCpu<u64> g_loaded_generation;
 u32 g_next_tid = 1000000;    // idle tasks' ids; user tasks take their process's pid or a fresh id
 
 RunQueue& rq_of(u32 cpu) { return g_rq.on(cpu); }
@@ -56,7 +56,10 @@ void enqueue(u32 cpu, Task* t) {
     t->cpu = cpu;
     rq.tasks.push_back(*t);
     __atomic_store_n(&rq.queued, rq.queued + 1, __ATOMIC_RELAXED);
+    const bool idle = rq.current == rq.idle;
     rq.lock.unlock();
+    // An idle CPU wakes up at once rather than at its next look at its queue.
+    if (idle && cpu != hal::current_cpu()) hal::send_ipi(cpu, hal::kRescheduleVector);
 }
 
 // The task entry every new context starts in.
@@ -84,14 +87,7 @@ void switch_user_state(Task* prev, Task* next) {
         prev->xstate_saved = true;
     }
     if (next->process) {
-        // Compared by generation, not by root: a freed space's root frame may
-        // come back as another's, and its stale translations must not survive.
-        AddressSpace* space = next->process->space;
-        u64& loaded = g_loaded_generation.local();
-        if (space && loaded != space->generation()) {
-            load_address_space(space->root(), space->pcid());
-            loaded = space->generation();
-        }
+        activate_address_space(next->process->space);
         if (next->xstate_saved) {
             hal::xrstor(next->xstate);
             next->xstate_saved = false;
@@ -100,20 +96,16 @@ void switch_user_state(Task* prev, Task* next) {
         hal::set_user_gs_base(next->gs_base);
         hal::set_accounting(next->process->pid);
     } else {
-        // Idle runs on the kernel's own tables: the process it leaves may
-        // exit on another CPU, which frees its page tables (no lazy TLB
-        // until address spaces count the CPUs that hold them).
-        if (g_loaded_generation.local() != 0) {
-            load_kernel_address_space();
-            g_loaded_generation.local() = 0;
-        }
+        // Idle runs on the kernel's own tables (no lazy TLB): a CPU in idle
+        // is in no space's mask, so shootdowns never interrupt it.
+        activate_address_space(nullptr);
         hal::set_accounting(0);
     }
 }
 
 // With rq locked: switch from prev (current) to next. Returns when prev runs again.
 void switch_to(RunQueue& rq, Task* prev, Task* next) {
-    while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE)) hal::cpu_relax();  // finishing a switch elsewhere
+    while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE)) spin_relax();  // finishing a switch elsewhere
     const u64 now = hal::cycles();
     prev->run_cycles += now - prev->switched_in;
     switch_user_state(prev, next);
@@ -148,6 +140,18 @@ bool steal() {
     return true;
 }
 
+// The earliest armed sleep timer of this CPU (0: none).
+u64 earliest_timer() {
+    RunQueue& rq = g_rq.local();
+    u64 earliest = 0;
+    rq.lock.lock();
+    rq.timers.for_each([&](Task& t) {
+        if (!earliest || t.timer_deadline < earliest) earliest = t.timer_deadline;
+    });
+    rq.lock.unlock();
+    return earliest;
+}
+
 // The fresh x87/SSE image, captured once before any user code runs.
 alignas(64) u8 g_fresh_xstate[4096];
 bool g_fresh_xstate_ready = false;
@@ -171,7 +175,8 @@ void scheduler_init_cpu() {
     RunQueue& rq = g_rq.local();
     rq.~RunQueue();
     new (&rq) RunQueue();
-    g_loaded_generation.local() = ~u64{0};  // unknown: the first switch loads
+    cross_call_init_cpu();
+    shootdown_init_cpu();
     if (hal::current_cpu() == 0) {
         KASSERT(hal::xstate_size() <= sizeof g_fresh_xstate, "xstate of %llu bytes",
                 static_cast<unsigned long long>(hal::xstate_size()));
@@ -215,12 +220,16 @@ Task* task_create(Process* process, void (*entry)(Task*)) {
 }
 
 void task_wake(Task* t) {
-    __atomic_store_n(&t->wake_pending, true, __ATOMIC_RELEASE);
+    // Sequentially consistent, as the sleeper's side (prepare_to_sleep, then
+    // schedule's exchange): a store then a load of another variable may
+    // otherwise be reordered (x86 store buffers), and each side could miss
+    // the other's write — a lost wake-up.
+    __atomic_store_n(&t->wake_pending, true, __ATOMIC_SEQ_CST);
     for (;;) {
-        const TaskState s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+        const TaskState s = __atomic_load_n(&t->state, __ATOMIC_SEQ_CST);
         if (s != TaskState::kSleeping) return;  // running (it saw wake_pending), runnable or dead
         if (!__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)) break;
-        hal::cpu_relax();  // deciding to sleep, or switching away, on its CPU
+        spin_relax();  // deciding to sleep, or switching away, on its CPU
     }
     TaskState expected = TaskState::kSleeping;
     if (!__atomic_compare_exchange_n(&t->state, &expected, TaskState::kRunnable, false, __ATOMIC_ACQ_REL,
@@ -230,12 +239,22 @@ void task_wake(Task* t) {
     enqueue(place(*t), t);
 }
 
+void prepare_to_sleep() {
+    __atomic_store_n(&current_task()->state, TaskState::kSleeping, __ATOMIC_SEQ_CST);
+}
+
+void task_kick(Task* t) {
+    if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TaskState::kRunning) return;
+    const u32 cpu = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+    if (cpu != hal::current_cpu()) hal::send_ipi(cpu, hal::kRescheduleVector);
+}
+
 void schedule() {
     RunQueue& rq = g_rq.local();
     rq.lock.lock();
     Task* prev = rq.current;
     // A wake-up that came while it was deciding to sleep: it stays.
-    if (prev->state == TaskState::kSleeping && __atomic_exchange_n(&prev->wake_pending, false, __ATOMIC_ACQ_REL))
+    if (prev->state == TaskState::kSleeping && __atomic_exchange_n(&prev->wake_pending, false, __ATOMIC_SEQ_CST))
         __atomic_store_n(&prev->state, TaskState::kRunning, __ATOMIC_RELEASE);
     if (prev->state == TaskState::kRunning) {
         prev->state = TaskState::kRunnable;
@@ -271,8 +290,11 @@ void finish_switch() {
     rq.prev = nullptr;
     rq.lock.unlock();
     if (prev) {
+        // Read before on_cpu is cleared: from then on a sleeping prev may be
+        // woken, run and even exit (and be freed) on another CPU.
+        const bool dead = prev->state == TaskState::kDead;
         __atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
-        if (prev->state == TaskState::kDead) free_task(prev);
+        if (dead) free_task(prev);
     }
     arm_timer();
 }
@@ -286,12 +308,16 @@ void run_idle_loop(bool (*stop)()) {
             schedule();
             continue;
         }
+        run_expired_timers();
+        if (queued(hal::current_cpu()) > 0) continue;
         ++rq.counters.idle_entries;
-        hal::cpu_idle(kIdleCycles);
+        const u64 now = hal::cycles(), next = earliest_timer();
+        idle_for(next && next > now && next - now < kIdleCycles ? next - now : kIdleCycles);
     }
 }
 
 void scheduler_tick() {
+    run_expired_timers();
     Task* t = current_task();
     if (t->idle) return;
     if (hal::cycles() >= t->slice_end && queued(hal::current_cpu()) > 0) {
@@ -305,7 +331,58 @@ void scheduler_tick() {
 
 void arm_timer() {
     Task* t = current_task();
-    hal::timer_set_deadline(t && !t->idle ? t->slice_end : 0);
+    u64 deadline = t && !t->idle ? t->slice_end : 0;
+    const u64 sleeper = earliest_timer();
+    if (sleeper && (!deadline || sleeper < deadline)) deadline = sleeper;
+    hal::timer_set_deadline(deadline);
+}
+
+void timer_arm(Task* t, u64 deadline) {
+    RunQueue& rq = g_rq.local();
+    rq.lock.lock();
+    KASSERT(!t->timer_armed, "task %u arms a second timer", t->tid);
+    t->timer_deadline = deadline;
+    t->timer_cpu = hal::current_cpu();
+    t->timer_armed = true;
+    t->timer_expired = false;
+    rq.timers.push_back(*t);
+    rq.lock.unlock();
+}
+
+bool timer_cancel(Task* t) {
+    RunQueue& rq = rq_of(t->timer_cpu);
+    rq.lock.lock();
+    if (t->timer_armed) {
+        rq.timers.remove(*t);
+        t->timer_armed = false;
+    }
+    rq.lock.unlock();
+    // An expiry that took it off the list may still be waking it.
+    while (__atomic_load_n(&t->timer_firing, __ATOMIC_ACQUIRE)) spin_relax();
+    return t->timer_expired;
+}
+
+void run_expired_timers() {
+    RunQueue& rq = g_rq.local();
+    for (;;) {
+        const u64 now = hal::cycles();
+        Task* due = nullptr;
+        rq.lock.lock();
+        rq.timers.for_each([&](Task& t) {
+            if (!due && t.timer_deadline <= now) due = &t;
+        });
+        if (due) {
+            rq.timers.remove(*due);
+            due->timer_armed = false;
+            due->timer_expired = true;
+            __atomic_store_n(&due->timer_firing, true, __ATOMIC_RELEASE);
+            ++rq.counters.timer_wakeups;
+        }
+        rq.lock.unlock();
+        if (!due) return;
+        task_wake(due);
+        __atomic_store_n(&due->timer_firing, false, __ATOMIC_RELEASE);
+    }
 }
 
 const SchedulerCounters& scheduler_counters(u32 cpu) { return rq_of(cpu).counters; }

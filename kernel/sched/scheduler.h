@@ -31,14 +31,34 @@ void free_unstarted_task(Task* task);
 // Writes the x87/SSE state a new program starts with (FNINIT, MXCSR 0x1F80)
 // into an xstate area, in the layout hal::xrstor reads.
 void fresh_xstate(void* area);
+// The current task is about to sleep: it marks itself sleeping (under the
+// lock of whatever it waits on) and then calls schedule(), which switches
+// away unless a task_wake came in between.
+void prepare_to_sleep();
 // Makes a new or sleeping task runnable on the least loaded CPU.
 void task_wake(Task* task);
+// Makes a task that runs on another CPU enter the kernel soon (a reschedule
+// IPI), so that it sees a signal sent to it; nothing if it runs nowhere.
+void task_kick(Task* task);
 // Gives up the CPU: the current task goes back on its queue if still runnable.
 void schedule();
 // The current task leaves for good (its state set to kDead); never returns.
 [[noreturn]] void task_exit_and_schedule();
 // What a new task's context calls first: completes the switch into it.
 void finish_switch();
+
+// Sleep timers: a task about to sleep arms one for `deadline` (cycles) on
+// this CPU; when the deadline passes the CPU wakes it (task_wake), unless
+// timer_cancel disarmed it first. Expiry is checked on every timer
+// interrupt, every schedule() and every idle step, and the CPU's timer is
+// armed for the earliest deadline, so a sleeper wakes within an idle step
+// (kIdleCycles) of it.
+void timer_arm(Task* task, u64 deadline);
+// Disarms it; once this returns the timer will not wake the task. True when
+// it had already expired (the sleep ended by its deadline).
+bool timer_cancel(Task* task);
+// Wakes the sleepers of this CPU whose deadlines passed.
+void run_expired_timers();
 
 // The idle loop: runs tasks as they become runnable, idling the CPU between
 // them, until stop() holds; then returns on the CPU's idle task.
@@ -55,6 +75,7 @@ struct SchedulerCounters {
     u64 preemptions = 0;
     u64 steals = 0;
     u64 idle_entries = 0;
+    u64 timer_wakeups = 0;   // sleepers woken by their deadline
 };
 const SchedulerCounters& scheduler_counters(u32 cpu);
 u32 runnable_tasks(u32 cpu);

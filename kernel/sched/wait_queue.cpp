@@ -7,10 +7,20 @@ namespace kernel {
 
 void WaitQueue::sleep_locked() {
     Task* me = current_task();
-    me->state = TaskState::kSleeping;
+    prepare_to_sleep();
     sleepers_.push_back(*me);
     lock_.unlock();
     schedule();
+}
+
+void WaitQueue::sleep_locked_until(u64 deadline) {
+    Task* me = current_task();
+    prepare_to_sleep();
+    sleepers_.push_back(*me);
+    timer_arm(me, deadline);
+    lock_.unlock();
+    schedule();
+    timer_cancel(me);
 }
 
 void WaitQueue::wake_all() {

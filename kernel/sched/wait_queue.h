@@ -5,6 +5,7 @@
 // simply keeps it.
 #pragma once
 
+#include "kernel/hal/hal.h"
 #include "kernel/lib/list.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/sched/task.h"
@@ -46,6 +47,29 @@ public:
         lock_.unlock();
         return true;
     }
+    // The same with a deadline in hal::cycles() units (a sleep timer,
+    // scheduler.h): 1 when cond() holds, 0 when the deadline passed first,
+    // -1 when a signal came first.
+    template <typename Cond>
+    int wait_interruptible_until(Cond&& cond, u64 deadline) {
+        lock_.lock();
+        int result = 1;
+        while (!cond()) {
+            if (pending_signal()) {
+                result = -1;
+                break;
+            }
+            if (hal::cycles() >= deadline) {
+                result = 0;
+                break;
+            }
+            sleep_locked_until(deadline);
+            lock_.lock();
+            forget_current();
+        }
+        lock_.unlock();
+        return result;
+    }
     // Wakes every sleeper (each re-checks its condition).
     void wake_all();
     bool has_sleepers();
@@ -57,6 +81,8 @@ private:
     void forget_current();
     // Queues the current task as sleeping, drops the lock, schedules.
     void sleep_locked();
+    // The same with a sleep timer for `deadline`, disarmed after.
+    void sleep_locked_until(u64 deadline);
 
     SpinLock lock_;
     IntrusiveList<Task, &Task::wait_node> sleepers_;

@@ -7,8 +7,8 @@
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/address_space.h"
-#include "kernel/mm/kernel_address_space.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/mm/tlb_context.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/exec.h"
 #include "kernel/proc/process.h"
@@ -77,10 +77,9 @@ i64 sys_execve(const SyscallArgs& a) {
         args.allow_write_execute = p.space->options().allow_write_execute;
         args.hwcap = cpu_hwcap();
         const char* reason = "";
-        // The old image may be destroyed: the CPU must not run on it.
-        load_kernel_address_space();
         r = exec_file(p, path, args, &reason);
-        load_address_space(p.space->root(), p.space->pcid());
+        // The new image (the old one still, if exec failed before its point of no return).
+        activate_address_space(p.space);
     }
     kfree(path);
     free_strings(argv);

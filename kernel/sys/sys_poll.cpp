@@ -10,6 +10,7 @@
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/signal.h"
 #include "kernel/sched/scheduler.h"
+#include "kernel/sched/time.h"
 #include "kernel/sched/task.h"
 #include "kernel/sys/sys_fs_common.h"
 #include "kernel/sys/sys_pipe.h"
@@ -20,8 +21,6 @@ using namespace linux;
 
 namespace {
 
-constexpr u64 kNsPerSecond = 1'000'000'000;
-constexpr u64 kIdleStep = 20'000;  // cycles a timed wait idles between scans (as nanosleep's)
 constexpr u64 kSigsetSize = 8;     // the kernel's sigset_t
 
 struct Timespec {
@@ -40,24 +39,10 @@ struct Timeout {
     bool zero = false;
 };
 
-u64 ns_to_cycles(u64 ns) {
-    u64 khz = hal::cycles_per_second() / 1000;
-    if (!khz) khz = 1;
-    const u64 whole_ms = ns / 1'000'000;
-    if (whole_ms > ~u64{0} / khz / 4) return ~u64{0} / 4;  // centuries: saturate
-    return whole_ms * khz + (ns % 1'000'000 * khz + 999'999) / 1'000'000;
-}
-
-u64 cycles_to_ns(u64 cycles) {
-    u64 khz = hal::cycles_per_second() / 1000;
-    if (!khz) khz = 1;
-    return cycles / khz * 1'000'000 + cycles % khz * 1'000'000 / khz;
-}
-
 Timeout timeout_after_ns(u64 ns) {
     Timeout t;
     t.zero = ns == 0;
-    t.deadline = hal::cycles() + ns_to_cycles(ns);
+    t.deadline = deadline_after_ns(ns);
     return t;
 }
 
@@ -82,18 +67,13 @@ i64 wait_ready(const Timeout& timeout, Scan&& scan) {
         const i64 ready = scan();
         if (ready != 0 || timeout.zero) return ready;
         if (signal_pending(current_task())) return -kEintr;
-        if (timeout.infinite) {
-            // Any pipe's change bumps the generation after its state changed,
-            // and the condition is checked under the queue's lock: no lost wake-up.
-            const bool woken = poll_wait_queue().wait_interruptible([&] { return poll_generation() != generation; });
-            if (!woken) return -kEintr;
-            continue;
-        }
-        const u64 now = hal::cycles();
-        if (now >= timeout.deadline) return 0;
-        if (poll_generation() != generation) continue;
-        if (runnable_tasks(hal::current_cpu()) > 0) schedule();
-        else hal::cpu_idle(timeout.deadline - now < kIdleStep ? timeout.deadline - now : kIdleStep);
+        // Any pipe's change bumps the generation after its state changed,
+        // and the condition is checked under the queue's lock: no lost wake-up.
+        auto changed = [&] { return poll_generation() != generation; };
+        const int woken = timeout.infinite ? (poll_wait_queue().wait_interruptible(changed) ? 1 : -1)
+                                           : poll_wait_queue().wait_interruptible_until(changed, timeout.deadline);
+        if (woken < 0) return -kEintr;
+        if (woken == 0) return scan();  // the time is up: one last look
     }
 }
 

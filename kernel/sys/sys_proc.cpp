@@ -40,9 +40,9 @@ void set_exec_randomize(bool on) { g_exec_randomize = on; }
 bool exec_randomize() { return g_exec_randomize; }
 bool test_syscalls_enabled() { return g_test_syscalls; }
 
-// exit ends the thread; with one thread per process that is the process
-// (the lifecycle work separates them).
-i64 sys_exit(const SyscallArgs& a) { process_exit(wait_status_exited(static_cast<i32>(a.arg[0]))); }
+// exit ends the calling thread (the process with its last one); exit_group
+// ends every thread of the process.
+i64 sys_exit(const SyscallArgs& a) { thread_exit(wait_status_exited(static_cast<i32>(a.arg[0]))); }
 i64 sys_exit_group(const SyscallArgs& a) { process_exit(wait_status_exited(static_cast<i32>(a.arg[0]))); }
 
 i64 sys_getpid(const SyscallArgs&) { return current_process()->pid; }
@@ -95,22 +95,43 @@ i64 sys_sched_yield(const SyscallArgs&) {
     return 0;
 }
 
-i64 sys_fork(const SyscallArgs& a) { return process_fork(*a.frame, 0, 0, 0, 0); }
+i64 sys_fork(const SyscallArgs& a) { return process_fork(*a.frame, CloneArgs{}); }
 
-// vfork is fork: POSIX allows it, and with copy-on-write the copy is cheap;
-// the parent does not wait for the child's exec or exit (a departure from
-// Linux's CLONE_VFORK that no correct program can observe).
-i64 sys_vfork(const SyscallArgs& a) { return process_fork(*a.frame, 0, 0, 0, 0); }
+// vfork: the child borrows the address space and the parent sleeps until it
+// execs or exits (CLONE_VM | CLONE_VFORK), as Linux.
+i64 sys_vfork(const SyscallArgs& a) {
+    CloneArgs args;
+    args.flags = kCloneVm | kCloneVfork;
+    return process_fork(*a.frame, args);
+}
 
-// clone(flags, newsp, parent_tid, child_tid, tls) for a new process. Threads
-// (CLONE_VM, CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_SETTLS)
-// come later: asked for, they are EINVAL rather than silently ignored.
+// clone(flags, newsp, parent_tid, child_tid, tls) (x86-64's argument order).
+// A new thread (CLONE_THREAD, which Linux requires to come with
+// CLONE_SIGHAND, which requires CLONE_VM; threads here also share files and
+// working directory, so CLONE_FS and CLONE_FILES must come too) or a new
+// process (CLONE_VM and CLONE_VFORK allowed). Flags this kernel has no
+// meaning for — namespaces, ptrace, pidfds, CLONE_PARENT, separate file
+// tables between processes — are EINVAL rather than silently ignored.
 i64 sys_clone(const SyscallArgs& a) {
-    const u64 flags = a.arg[0];
+    CloneArgs args;
+    args.flags = a.arg[0];
+    args.stack = a.arg[1];
+    args.parent_tid = a.arg[2];
+    args.child_tid = a.arg[3];
+    args.tls = a.arg[4];
     constexpr u64 kExitSignalMask = 0xff;
-    constexpr u64 kSupported = kExitSignalMask | kCloneChildCleartid | kCloneChildSettid | kCloneParentSettid;
-    if (flags & ~kSupported) return -linux::kEinval;
-    return process_fork(*a.frame, flags, a.arg[1], a.arg[2], a.arg[3]);
+    constexpr u64 kCommon = kCloneSettls | kCloneParentSettid | kCloneChildCleartid | kCloneChildSettid |
+                            kCloneSysvsem | kCloneDetached;
+    const u64 flags = args.flags;
+    if (flags & kCloneThread) {
+        constexpr u64 kThread = kCloneVm | kCloneFs | kCloneFiles | kCloneSighand | kCloneThread;
+        if ((flags & kThread) != kThread) return -linux::kEinval;
+        if (flags & ~(kThread | kCommon | kExitSignalMask)) return -linux::kEinval;
+        return thread_create(*a.frame, args);
+    }
+    if (flags & (kCloneSighand | kCloneFs | kCloneFiles)) return -linux::kEinval;
+    if (flags & ~(kExitSignalMask | kCommon | kCloneVm | kCloneVfork)) return -linux::kEinval;
+    return process_fork(*a.frame, args);
 }
 
 i64 sys_wait4(const SyscallArgs& a) {
@@ -206,15 +227,6 @@ i64 sys_prctl(const SyscallArgs& a) {
         case kPrGetName: return copy_to_user(a.arg[1], p.name, kCommBytes);
         default: return -linux::kEinval;
     }
-}
-
-// set_robust_list: the list's head is recorded (futexes, and with them the
-// walk of the list at exit, come with threads); only its size is checked.
-i64 sys_set_robust_list(const SyscallArgs& a) {
-    constexpr u64 kRobustListHeadBytes = 24;  // struct robust_list_head on x86-64
-    if (a.arg[1] != kRobustListHeadBytes) return -linux::kEinval;
-    current_task()->robust_list = a.arg[0];
-    return 0;
 }
 
 i64 sys_getrlimit(const SyscallArgs& a) { return limit_op(*current_process(), static_cast<u32>(a.arg[0]), 0, a.arg[1]); }

@@ -30,7 +30,6 @@ i64 sys_wait4(const SyscallArgs& a);
 i64 sys_waitid(const SyscallArgs& a);
 i64 sys_execve(const SyscallArgs& a);
 i64 sys_prctl(const SyscallArgs& a);
-i64 sys_set_robust_list(const SyscallArgs& a);
 i64 sys_getrlimit(const SyscallArgs& a);
 i64 sys_setrlimit(const SyscallArgs& a);
 i64 sys_prlimit64(const SyscallArgs& a);

@@ -6,6 +6,8 @@
 #include "kernel/proc/process.h"
 #include "kernel/proc/signal.h"
 #include "kernel/sched/scheduler.h"
+#include "kernel/sched/time.h"
+#include "kernel/sched/wait_queue.h"
 
 namespace kernel {
 namespace {
@@ -14,7 +16,6 @@ namespace {
 constexpr i64 kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2, kClockThreadCputime = 3,
               kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5, kClockMonotonicCoarse = 6, kClockBoottime = 7;
 constexpr u64 kTimerAbstime = 1;
-constexpr u64 kNsPerSecond = 1'000'000'000;
 
 struct Timespec {
     i64 tv_sec;
@@ -24,28 +25,6 @@ struct Timeval {
     i64 tv_sec;
     i64 tv_usec;
 };
-
-// Conversions through kHz, split into quotient and remainder so no product
-// exceeds 64 bits (the freestanding build has no 128-bit division) for any
-// clock up to 100 GHz.
-u64 clock_khz() {
-    const u64 khz = hal::cycles_per_second() / 1000;
-    return khz ? khz : 1;
-}
-
-u64 cycles_to_ns(u64 cycles) {
-    const u64 khz = clock_khz();
-    return cycles / khz * 1'000'000 + cycles % khz * 1'000'000 / khz;
-}
-
-u64 ns_to_cycles(u64 ns) {
-    const u64 khz = clock_khz();
-    const u64 whole_ms = ns / 1'000'000;
-    if (whole_ms > ~u64{0} / khz / 2) return ~u64{0} / 2;  // centuries: saturate
-    return whole_ms * khz + (ns % 1'000'000 * khz + 999'999) / 1'000'000;
-}
-
-u64 realtime_ns() { return hal::boot_epoch_seconds() * kNsPerSecond + monotonic_ns(); }
 
 // The time of a clock in ns, or false for a clock id Linux does not have.
 bool clock_now(i64 clock, u64* ns) {
@@ -81,19 +60,16 @@ i64 read_request(u64 user, u64* ns) {
     return 0;
 }
 
-// Lets `ns` of modeled time pass: other runnable tasks on this CPU run
-// meanwhile; with none, the CPU idles (timers and wait queues for sleepers
-// are still to come). A pending signal ends the sleep early: the
+// Lets `ns` of modeled time pass, asleep on a sleep timer: other tasks run
+// meanwhile, or the CPU idles. A pending signal ends the sleep early: the
 // nanoseconds left, 0 when the whole time passed.
 u64 sleep_ns(u64 ns) {
     if (!ns) return 0;
-    const u64 deadline = hal::cycles() + ns_to_cycles(ns);
-    for (u64 now = hal::cycles(); now < deadline; now = hal::cycles()) {
-        if (signal_pending(current_task())) return cycles_to_ns(deadline - now);
-        if (runnable_tasks(hal::current_cpu()) > 0) schedule();
-        else hal::cpu_idle(deadline - now < 20'000 ? deadline - now : 20'000);
-    }
-    return 0;
+    const u64 deadline = deadline_after_ns(ns);
+    WaitQueue nobody{"nanosleep"};
+    if (nobody.wait_interruptible_until([] { return false; }, deadline) == 0) return 0;
+    const u64 now = hal::cycles();
+    return now < deadline ? cycles_to_ns(deadline - now) : 0;
 }
 
 // An interrupted sleep: the remainder to `rem` (when asked) and
@@ -109,8 +85,6 @@ i64 interrupted_sleep(u64 left, u64 rem) {
 }
 
 }  // namespace
-
-u64 monotonic_ns() { return cycles_to_ns(hal::cycles()); }
 
 i64 sys_clock_gettime(const SyscallArgs& a) {
     u64 ns;

@@ -16,6 +16,4 @@ i64 sys_nanosleep(const SyscallArgs& a);
 i64 sys_clock_nanosleep(const SyscallArgs& a);
 
 // Nanoseconds of modeled time since cycle 0.
-u64 monotonic_ns();
-
 }  // namespace kernel

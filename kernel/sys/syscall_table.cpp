@@ -3,6 +3,7 @@
 #include "kernel/sys/syscall.h"
 
 #include "kernel/sys/sys_fs.h"
+#include "kernel/sys/sys_futex.h"
 #include "kernel/sys/sys_mm.h"
 #include "kernel/sys/sys_pipe.h"
 #include "kernel/sys/sys_proc.h"
@@ -26,6 +27,7 @@ constexpr Name kNames[] = {
 constexpr SyscallEntry kTable[] = {
 #define SYSCALL(number, name, handler) {number, #name, handler},
 #include "kernel/sys/sys_fs_table.inc"
+#include "kernel/sys/sys_futex_table.inc"
 #include "kernel/sys/sys_mm_table.inc"
 #include "kernel/sys/sys_proc_table.inc"
 #include "kernel/sys/sys_signal_table.inc"

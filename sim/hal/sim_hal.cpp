@@ -81,6 +81,8 @@ SimHal::SimHal(Machine& machine, std::ostream& console)
         s.add(scope, "kernel.uaccess_bytes", &st.uaccess_bytes);
         s.add(scope, "kernel.uaccess_faults", &st.uaccess_faults);
         s.add(scope, "kernel.timer_interrupts", &st.timer_interrupts);
+        s.add(scope, "kernel.ipis_sent", &st.ipis_sent);
+        s.add(scope, "kernel.ipis_received", &st.ipis_received);
     }
     // Per-process accounting reads every counter of the CPU's scope.
     for (auto& cpu : cpus_) {
@@ -159,8 +161,18 @@ uint64_t SimHal::cycles() const { return clock(current_); }
 uint64_t SimHal::cycles_per_second() const { return machine_.config().frequency_mhz * 1'000'000; }
 uint64_t SimHal::boot_epoch_seconds() const { return machine_.config().epoch_seconds; }
 
+// HLT until `cycles` passed or an IPI arrives (which ends the idle period,
+// taken in kernel mode: the kernel then looks at what it announced).
 void SimHal::cpu_idle(uint64_t cycles) {
-    me().stats.idle_cycles += cycles;
+    Cpu& cpu = me();
+    const uint64_t now = clock(cpu.id);
+    const uint64_t arrival = earliest_ipi(cpu);
+    if (arrival && arrival < now + cycles) {
+        cycles = arrival > now ? arrival - now : 0;
+        for (int v; (v = next_ipi(cpu, now + cycles)) >= 0;) take_ipi(cpu, v);
+        charge(machine_.config().costs.exception);
+    }
+    cpu.stats.idle_cycles += cycles;
     charge(cycles);
     yield_to_scheduler();
 }
@@ -294,6 +306,39 @@ void SimHal::cpu_relax() {
     ++cpus_[current_]->stats.spins;
     charge(machine_.config().costs.pause);
     yield_to_scheduler();
+}
+
+void SimHal::send_ipi(uint32_t target, uint8_t vector) {
+    if (target >= cpus_.size() || target == current_)
+        panic_halt(fmt::format("send_ipi to cpu{} from cpu{}: no such other CPU", target, current_).c_str());
+    charge(machine_.config().costs.ipi_send);
+    ++cpus_[current_]->stats.ipis_sent;
+    Cpu& to = *cpus_[target];
+    if (to.ipi_arrival[vector]) return;  // already pending: merged
+    to.ipi_arrival[vector] = clock(current_) + machine_.config().costs.ipi_latency;
+    ++to.ipis_pending;
+}
+
+int SimHal::next_ipi(Cpu& cpu, uint64_t by) {
+    if (!cpu.ipis_pending) return -1;
+    // The APIC delivers the highest pending vector first (SDM Vol. 3A 10.8.3).
+    for (int v = 255; v >= 0; --v)
+        if (cpu.ipi_arrival[v] && cpu.ipi_arrival[v] <= by) return v;
+    return -1;
+}
+
+uint64_t SimHal::earliest_ipi(const Cpu& cpu) const {
+    uint64_t earliest = 0;
+    if (!cpu.ipis_pending) return 0;
+    for (uint64_t a : cpu.ipi_arrival)
+        if (a && (!earliest || a < earliest)) earliest = a;
+    return earliest;
+}
+
+void SimHal::take_ipi(Cpu& cpu, int vector) {
+    cpu.ipi_arrival[static_cast<size_t>(vector)] = 0;
+    --cpu.ipis_pending;
+    ++cpu.stats.ipis_received;
 }
 
 uint64_t SimHal::irq_save() {
@@ -430,6 +475,7 @@ void copy_frames(PhysAddr dst, PhysAddr src, u64 bytes) { guarded([&] { sim().co
 u32 current_cpu() { return sim().current_cpu(); }
 void start_secondary_cpus(void (*entry)(u32 cpu)) { sim().start_secondary_cpus(entry); }
 void cpu_relax() { sim().cpu_relax(); }
+void send_ipi(u32 cpu, u8 vector) { sim().send_ipi(cpu, vector); }
 u64 irq_save() { return sim().irq_save(); }
 void irq_restore(u64 state) { sim().irq_restore(state); }
 void enable_paging_features(const PagingFeatures& f) { sim().enable_paging_features(f); }
@@ -464,6 +510,9 @@ usize copy_to_user(u64 user_dst, const void* src, usize n) { return guarded([&] 
 usize clear_user(u64 user_dst, usize n) { return guarded([&] { return sim().clear_user(user_dst, n); }); }
 i64 strncpy_from_user(char* dst, u64 user_src, usize n) { return guarded([&] { return sim().strncpy_from_user(dst, user_src, n); }); }
 bool uaccess_fixup(kernel::TrapFrame& frame) { return sim().uaccess_fixup(frame); }
+bool user_cmpxchg_u32(u64 user_address, u32 expected, u32 desired, u32* old) {
+    return guarded([&] { return sim().user_cmpxchg_u32(user_address, expected, desired, old); });
+}
 u8 smap_violation_probe(u64 user_address, const char* site) { return guarded([&] { return sim().smap_violation_probe(user_address, site); }); }
 void terminal_write(TerminalStream stream, const char* text, usize length) { sim().terminal_write(stream, text, length); }
 usize terminal_read(char* buffer, usize length) { return sim().terminal_read(buffer, length); }

@@ -60,6 +60,8 @@ struct SimCpuStats {
     uint64_t uaccess_bytes = 0;
     uint64_t uaccess_faults = 0;  // #PFs taken inside uaccess (resolved or not)
     uint64_t timer_interrupts = 0;
+    uint64_t ipis_sent = 0;
+    uint64_t ipis_received = 0;   // taken in user mode or as an idle wake-up
 };
 
 // Where the terminal of user programs (hal::terminal_*) is connected.
@@ -124,6 +126,7 @@ public:
     void copy_frames(hal::PhysAddr dst, hal::PhysAddr src, uint64_t bytes);
     void start_secondary_cpus(void (*entry)(uint32_t));
     void cpu_relax();
+    void send_ipi(uint32_t cpu, uint8_t vector);
     uint64_t irq_save();
     void irq_restore(uint64_t state);
     void enable_paging_features(const hal::PagingFeatures& f);
@@ -155,6 +158,7 @@ public:
     size_t copy_to_user(uint64_t user_dst, const void* src, size_t n);
     size_t clear_user(uint64_t user_dst, size_t n);
     int64_t strncpy_from_user(char* dst, uint64_t user_src, size_t n);
+    bool user_cmpxchg_u32(uint64_t user_address, uint32_t expected, uint32_t desired, uint32_t* old);
     bool uaccess_fixup(kernel::TrapFrame& frame);
     uint8_t smap_violation_probe(uint64_t user_address, const char* site);
     // sim_hal.cpp
@@ -171,9 +175,14 @@ public:
 private:
     struct Cpu;
     class Activation;
-    enum class Copy : uint8_t { kFromUser, kToUser, kClear, kString };
+    enum class Copy : uint8_t { kFromUser, kToUser, kClear, kString, kCmpxchg };
     void charge(uint64_t cycles);
     void yield_to_scheduler();
+    // IPIs (sim_hal.cpp): the highest vector pending by cycle `by` (-1: none),
+    // the earliest arrival of any (0: none), and taking one.
+    int next_ipi(Cpu& cpu, uint64_t by);
+    uint64_t earliest_ipi(const Cpu& cpu) const;
+    void take_ipi(Cpu& cpu, int vector);
     void stop_all_cpus();
     // Runs the started, unfinished CPUs until `done` holds, none is runnable or one panics.
     void run_scheduler(const std::function<bool()>& done);

@@ -48,7 +48,8 @@ size_t SimHal::user_copy(Copy kind, uint64_t user, uint8_t* kernel_buf, size_t n
     if (cpu.in_uaccess) panic_halt("a uaccess call inside another (the #PF handler must not copy user memory)");
     cpu.in_uaccess = true;
     cpu.uaccess_stopped = false;
-    const AccessType type = kind == Copy::kToUser || kind == Copy::kClear ? AccessType::kWrite : AccessType::kRead;
+    const AccessType type =
+        kind == Copy::kToUser || kind == Copy::kClear || kind == Copy::kCmpxchg ? AccessType::kWrite : AccessType::kRead;
     size_t done = 0;
     int faults = 0;
     while (done < n) {
@@ -77,6 +78,17 @@ size_t SimHal::user_copy(Copy kind, uint64_t user, uint8_t* kernel_buf, size_t n
             case Copy::kFromUser: std::memcpy(kernel_buf + done, host, chunk); break;
             case Copy::kToUser: std::memcpy(host, kernel_buf + done, chunk); break;
             case Copy::kClear: std::memset(host, 0, chunk); break;
+            case Copy::kCmpxchg: {
+                // kernel_buf: expected, desired in; the old value out. One
+                // host thread runs every simulated CPU, so this is atomic.
+                uint32_t io[2], current;
+                std::memcpy(io, kernel_buf, sizeof io);
+                std::memcpy(&current, host, 4);
+                if (current == io[0]) std::memcpy(host, &io[1], 4);
+                std::memcpy(kernel_buf, &current, 4);
+                charge(machine_.config().cpu.locked);
+                break;
+            }
             case Copy::kString: {
                 const auto* nul = static_cast<const uint8_t*>(std::memchr(host, 0, chunk));
                 copied = nul ? static_cast<size_t>(nul - host) + 1 : chunk;
@@ -110,6 +122,14 @@ int64_t SimHal::strncpy_from_user(char* dst, uint64_t user_src, size_t n) {
     int64_t length = -1;
     user_copy(Copy::kString, user_src, reinterpret_cast<uint8_t*>(dst), n, &length);
     return length;  // -1: a fault came before the NUL and before n bytes
+}
+
+bool SimHal::user_cmpxchg_u32(uint64_t user_address, uint32_t expected, uint32_t desired, uint32_t* old) {
+    if (user_address & 3) panic_halt(fmt::format("user_cmpxchg_u32 of unaligned {:#x}", user_address).c_str());
+    uint32_t io[2] = {expected, desired};
+    if (user_copy(Copy::kCmpxchg, user_address, reinterpret_cast<uint8_t*>(io), 4, nullptr) != 0) return false;
+    *old = io[0];
+    return true;
 }
 
 bool SimHal::uaccess_fixup(kernel::TrapFrame& frame) {

@@ -18,8 +18,9 @@
 namespace simx {
 namespace {
 
-// Instructions a CPU runs in user mode before the scheduler may run another
-// CPU: keeps the CPUs' clocks close without a timer interrupt per quantum.
+// Instructions (and, counting kernel entries, cycles) a CPU runs in user mode
+// before the scheduler may run another CPU: keeps the CPUs' clocks close
+// without a timer interrupt per quantum.
 constexpr uint64_t kUserQuantum = 20'000;
 
 void frame_to_state(const kernel::TrapFrame& f, CpuState& s) {
@@ -50,10 +51,32 @@ void SimHal::enter_user(const kernel::TrapFrame& initial) {
     if (!frame.from_user()) panic_halt(fmt::format("enter_user with CS {:#x}: not a user selector", frame.cs).c_str());
     for (;;) {
         Cpu& cpu = me();
+        // The other CPUs get their turn once this one is a quantum ahead,
+        // however it spent it: a thread that makes a syscall every few
+        // instructions (a sched_yield spin) must not keep them waiting.
+        if (clock(cpu.id) >= cpu.quantum_end) {
+            yield_to_scheduler();
+            me().quantum_end = clock(current_) + kUserQuantum;
+            continue;
+        }
         // The timer interrupts at an instruction boundary at or after its
         // deadline; a run stops before it (each instruction costs at least a
         // cycle, so a budget of the cycles left cannot overshoot it).
         uint64_t budget = kUserQuantum;
+        // IPIs likewise, at the first boundary at or after their arrival; the
+        // APIC gives them priority over the timer (higher vectors first).
+        if (cpu.ipis_pending) {
+            const uint64_t now = clock(cpu.id);
+            if (const int v = next_ipi(cpu, now); v >= 0) {
+                take_ipi(cpu, v);
+                charge(machine_.config().costs.exception);
+                frame.vector = static_cast<uint64_t>(v);
+                frame.error_code = 0;
+                kernel::on_interrupt(frame, static_cast<uint8_t>(v));
+                continue;
+            }
+            budget = std::min<uint64_t>(budget, earliest_ipi(cpu) - now);
+        }
         if (cpu.timer_deadline) {
             const uint64_t now = clock(cpu.id);
             if (now >= cpu.timer_deadline) {

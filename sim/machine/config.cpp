@@ -179,6 +179,8 @@ const std::vector<Binding>& bindings() {
         b.push_back(number_key<uint32_t>("costs.context_switch", [](MachineConfig& c) -> uint32_t& { return c.costs.context_switch; }));
         b.push_back(number_key<uint32_t>("costs.xsave", [](MachineConfig& c) -> uint32_t& { return c.costs.xsave; }));
         b.push_back(number_key<uint32_t>("costs.uaccess", [](MachineConfig& c) -> uint32_t& { return c.costs.uaccess; }));
+        b.push_back(number_key<uint32_t>("costs.ipi_send", [](MachineConfig& c) -> uint32_t& { return c.costs.ipi_send; }));
+        b.push_back(number_key<uint32_t>("costs.ipi_latency", [](MachineConfig& c) -> uint32_t& { return c.costs.ipi_latency; }));
         b.push_back(number_key<uint32_t>("cpu.alu", [](MachineConfig& c) -> uint32_t& { return c.cpu.alu; }));
         b.push_back(number_key<uint32_t>("cpu.branch", [](MachineConfig& c) -> uint32_t& { return c.cpu.branch; }));
         b.push_back(number_key<uint32_t>("cpu.stack", [](MachineConfig& c) -> uint32_t& { return c.cpu.stack; }));

@@ -80,6 +80,8 @@ struct KernelCostConfig {
     uint32_t context_switch = 600;  // switching kernel stacks and callee-saved registers
     uint32_t xsave = 100;       // XSAVE of the x87+SSE state (576 bytes); XRSTOR the same
     uint32_t uaccess = 20;      // STAC/CLAC and the range check of one uaccess call
+    uint32_t ipi_send = 300;    // writing the APIC's interrupt command register (sender)
+    uint32_t ipi_latency = 2000;  // from the ICR write to the target's instruction boundary
 };
 
 // Cycles each retired instruction costs by class (sim/cpu/insn.h), before its

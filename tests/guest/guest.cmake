@@ -1,7 +1,7 @@
 # Guest programs under `simx run`, compared with the same binary run on the host (issue
 # 5, item 8). For every program of guest_userland/programs.cmake, static and static-PIE,
 # one ctest test (label "guest"):
-#   guest.<name>.static   guest.<name>.pie
+#   guest.<name>.static   guest.<name>.pie   (or guest.<name>.static.2cpu ..., one per CPUS entry)
 # and for those built dynamically too (DYNAMIC in programs.cmake; issue 6, item 5)
 #   guest.<name>.dynamic  (simx gets the initramfs: its /lib has musl's loader and our
 #                          libraries; the host run its own loader and LD_LIBRARY_PATH)
@@ -39,15 +39,28 @@ foreach(name IN LISTS SIMX_GUEST_PROGRAMS)
     else()
       set(binary ${SIMX_GUEST_BIN_DIR}/${name})
     endif()
-    add_test(NAME guest.${name}.${variant}
-      COMMAND bash ${_simx_guest_driver}
-              --simx $<TARGET_FILE:simx>
-              --kind ${kind}
-              --expect ${SIMX_GUEST_${name}_EXPECT}
-              --stdin ${SIMX_GUEST_${name}_STDIN}
-              --data ${SIMX_GUEST_ROOT_DIR}/data --initramfs ${SIMX_GUEST_INITRAMFS} ${dynamic_options}
-              -- ${binary} ${SIMX_GUEST_${name}_ARGS})
-    set_tests_properties(guest.${name}.${variant} PROPERTIES LABELS guest TIMEOUT 120)
+    # One run per CPU count the program asks for (CPUS in programs.cmake), else one.
+    set(runs "default")
+    if(SIMX_GUEST_${name}_CPUS)
+      set(runs ${SIMX_GUEST_${name}_CPUS})
+    endif()
+    foreach(cpus IN LISTS runs)
+      set(test_name guest.${name}.${variant})
+      set(cpu_options "")
+      if(NOT cpus STREQUAL "default")
+        set(test_name ${test_name}.${cpus}cpu)
+        set(cpu_options --sim-opt --cpus --sim-opt ${cpus})
+      endif()
+      add_test(NAME ${test_name}
+        COMMAND bash ${_simx_guest_driver}
+                --simx $<TARGET_FILE:simx>
+                --kind ${kind}
+                --expect ${SIMX_GUEST_${name}_EXPECT}
+                --stdin ${SIMX_GUEST_${name}_STDIN}
+                --data ${SIMX_GUEST_ROOT_DIR}/data --initramfs ${SIMX_GUEST_INITRAMFS} ${dynamic_options} ${cpu_options}
+                -- ${binary} ${SIMX_GUEST_${name}_ARGS})
+      set_tests_properties(${test_name} PROPERTIES LABELS guest TIMEOUT 120)
+    endforeach()
   endforeach()
 endforeach()
 
@@ -64,8 +77,13 @@ add_test(NAME guest.determinism.shlib
   COMMAND bash ${_simx_guest_driver} --simx $<TARGET_FILE:simx> --determinism --seed 5
           --sim-opt --initramfs --sim-opt ${SIMX_GUEST_INITRAMFS}
           -- ${SIMX_GUEST_BIN_DIR}/shlib-dyn)
+# Threads on four CPUs: futexes, shootdowns and IPIs change nothing run to run.
+add_test(NAME guest.determinism.threads
+  COMMAND bash ${_simx_guest_driver} --simx $<TARGET_FILE:simx> --determinism --seed 11
+          --sim-opt --cpus --sim-opt 4
+          -- ${SIMX_GUEST_BIN_DIR}/threads_work-pie 4 5000)
 set_tests_properties(guest.determinism.chase guest.determinism.files guest.determinism.shlib
-  PROPERTIES LABELS guest TIMEOUT 120)
+  guest.determinism.threads PROPERTIES LABELS guest TIMEOUT 120)
 
 # Debian's busybox-static (issue 6, item 7): a third-party static glibc program.
 # Each test runs `busybox sh -c SCRIPT sh DATA` on the host and under simx; the

@@ -15,6 +15,7 @@
 
 #include "kernel/hal/hal.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/tlb_context.h"
 #include "kernel/mm/kernel_address_space.h"
 #include "kernel/mm/kmalloc.h"
 #include "kernel/mm/layout.h"
@@ -89,11 +90,11 @@ public:
     kernel::AddressSpace* create(const kernel::AddressSpaceOptions& options = {}) {
         return run([&] { return kernel::AddressSpace::create(options); });
     }
-    void load(kernel::AddressSpace* as) { run([&] { hal::write_cr3(as->root(), as->pcid(), false); }); }
+    void load(kernel::AddressSpace* as) { run([&] { kernel::activate_address_space(as); }); }
     void destroy(kernel::AddressSpace* as) {
         run([&] {
             as->check_invariants();
-            hal::write_cr3(kernel::kernel_page_table().root(), 0, false);
+            kernel::activate_address_space(nullptr);
             kernel::AddressSpace::destroy(as);
         });
     }

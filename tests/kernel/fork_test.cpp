@@ -456,7 +456,7 @@ TEST_F(ForkTest, ReplaceFrameRewritesOnlyAPresent4KLeaf) {
         EXPECT_EQ(m.frame.value, pa.value);
         EXPECT_EQ(s->page_table().replace_frame(k::VirtAddr{kA}, k::PhysAddr{old}, rw, inv), k::PtStatus::kOk);
         EXPECT_FALSE(inv.empty());
-        k::flush_tlb_local(inv, s->pcid());
+        k::flush_tlb_local(inv, k::loaded_pcid());
         k::pmm::free_page(other);
     });
     EXPECT_EQ(read(s, kA), 1u);

@@ -42,7 +42,7 @@ public:
     void TearDown() override {
         run([&] {
             k::set_current_process(nullptr);
-            hal::write_cr3(k::kernel_page_table().root(), 0, false);
+            k::activate_address_space(nullptr);
             proc->space->check_invariants();
             k::process_destroy(proc);
         });

@@ -409,8 +409,7 @@ protected:
         args.execfn = path.c_str();
         const char* reason = "";
         const int64_t rc = pe.run([&] {
-            // The old space goes at the point of no return: it must not be loaded.
-            k::load_kernel_address_space();
+            // The old space goes at the point of no return (exec leaves it there).
             return k::exec_file(*pe.process(), path.c_str(), args, &reason);
         });
         return {rc, reason ? reason : ""};

@@ -20,7 +20,7 @@ public:
             if (!p) return p;
             p->space = kernel::AddressSpace::create({});
             kernel::set_current_process(p);
-            kernel::load_address_space(p->space->root(), p->space->pcid());
+            kernel::activate_address_space(p->space);
             return p;
         });
     }
@@ -30,7 +30,7 @@ public:
             env_.run([&] {
                 process_->space->check_invariants();
                 kernel::set_current_process(nullptr);
-                kernel::load_kernel_address_space();
+                kernel::activate_address_space(nullptr);
                 kernel::process_destroy(process_);
             });
         } catch (const SimError&) {

@@ -103,8 +103,11 @@ extern "C" void x86_interrupt_dispatch(kernel::TrapFrame* f) {
         timer_interrupt(*f);
         return;
     }
-    if (!f->from_user())
+    if (!f->from_user()) {
+        // An IPI waking hal::cpu_idle: the kernel polls what it announced.
+        if ((vector == hal::kCallFunctionVector || vector == hal::kRescheduleVector) && idle_wakeup()) return;
         panic("unexpected interrupt vector %u in kernel mode at rip %#llx", vector, ull(f->rip));
+    }
     on_interrupt(*f, vector);
     prepare_user_return(*f);
 }

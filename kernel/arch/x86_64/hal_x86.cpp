@@ -4,6 +4,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/cpu_local.h"
+#include "kernel/arch/x86_64/lapic.h"
 #include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/qemu_exit.h"
 #include "kernel/arch/x86_64/serial.h"
@@ -82,6 +83,10 @@ void copy_frames(PhysAddr dst, PhysAddr src, u64 bytes) { kernel::mem_move(phys_
 u32 current_cpu() { return x86::this_cpu(); }
 void start_secondary_cpus(void (*entry)(u32 cpu)) { x86::start_application_processors(entry); }
 void cpu_relax() { x86::pause(); }
+void send_ipi(u32 cpu, u8 vector) {
+    KASSERT(cpu != current_cpu() && cpu < boot_info().cpu_count, "send_ipi to cpu %u from cpu %u", cpu, current_cpu());
+    x86::lapic::send_fixed(x86::apic_id_of(cpu), vector);
+}
 
 u64 irq_save() {
     const u64 flags = x86::read_rflags();

@@ -66,5 +66,6 @@ u32 id() { return read(reg::kId) >> 24; }
 
 void send_init(u32 apic_id) { send(apic_id, kDeliveryInit | kLevelAssert); }
 void send_startup(u32 apic_id, u8 vector) { send(apic_id, kDeliveryStartup | kLevelAssert | vector); }
+void send_fixed(u32 apic_id, u8 vector) { send(apic_id, kLevelAssert | vector); }  // delivery mode 000: fixed
 
 }  // namespace kernel::x86::lapic

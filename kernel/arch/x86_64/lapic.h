@@ -68,5 +68,7 @@ u32 id();
 // page number), to `apic_id` and waits until the APIC has sent it.
 void send_init(u32 apic_id);
 void send_startup(u32 apic_id, u8 vector);
+// Sends a fixed-delivery interrupt with `vector` to `apic_id` (hal::send_ipi).
+void send_fixed(u32 apic_id, u8 vector);
 
 }  // namespace kernel::x86::lapic

@@ -47,6 +47,7 @@ struct alignas(64) TimerState {
     u64 stale = 0;        // taken with no deadline armed (pending from before a disarm)
     bool ready = false;   // this CPU's LVT is set up
     bool idling = false;  // in hal::cpu_idle: a kernel-mode timer interrupt is its wake-up
+    bool woken = false;   // an IPI came while idling: cpu_idle returns early
 };
 TimerState g_timers[kMaxCpus];
 
@@ -143,6 +144,13 @@ void init_timer_this_cpu() {
     s.ready = true;
 }
 
+bool idle_wakeup() {
+    TimerState& s = this_timer();
+    if (!s.idling) return false;
+    s.woken = true;
+    return true;
+}
+
 void timer_interrupt(TrapFrame& frame) {
     TimerState& s = this_timer();
     if (!frame.from_user()) {
@@ -197,8 +205,8 @@ void timer_set_deadline(u64 deadline) {
     else kernel::x86::disarm();
 }
 
-// Lets `cycles` pass: HLT with interrupts on, woken by the timer armed for
-// the end (SDM Vol. 2A HLT; STI's one-instruction shadow, Vol. 2B STI, keeps
+// Lets `cycles` pass, or less when an IPI wakes the CPU (idle_wakeup): HLT
+// with interrupts on, woken by the timer armed for the end (SDM Vol. 2A HLT; STI's one-instruction shadow, Vol. 2B STI, keeps
 // an interrupt from coming between the two and being missed). The timer
 // interrupt wakes the CPU and returns (timer_interrupt); the kernel's own
 // deadline is armed again afterwards, and if it passed meanwhile its
@@ -214,7 +222,8 @@ void cpu_idle(u64 cycles) {
         return;
     }
     s.idling = true;
-    while (x86::rdtsc() - start < cycles) {
+    s.woken = false;
+    while (!s.woken && x86::rdtsc() - start < cycles) {
         x86::program(start + cycles);
         asm volatile("sti; hlt; cli" ::: "memory");
     }

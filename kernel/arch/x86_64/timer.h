@@ -18,6 +18,10 @@ void init_timer_this_cpu();
 // kernel::on_interrupt when the deadline armed on this CPU has passed and the
 // CPU was in user mode.
 void timer_interrupt(TrapFrame& frame);
+// A kernel-mode interrupt other than the timer: true when it came during
+// hal::cpu_idle, which it wakes (cpu_idle then returns early); false when the
+// kernel took an interrupt anywhere else, which it never enables.
+bool idle_wakeup();
 
 // The counters of timer interrupts, as hal::publish_counter lines: per CPU
 // and in all ("counter x86 timer_interrupts N").

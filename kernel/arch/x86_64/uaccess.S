@@ -90,4 +90,20 @@ x86_kernel_load_byte:
         movzbl (%rdi), %eax
         ret
 
+// int x86_user_cmpxchg32(u32* user, u32 expected, u32 desired, u32* old):
+// LOCK CMPXCHG on the user word; 0 with *old set, or 1 when it faulted.
+        .globl x86_user_cmpxchg32
+x86_user_cmpxchg32:
+        movl %esi, %eax
+        USER_ACCESS_BEGIN
+5:      lock cmpxchgl %edx, (%rdi)
+        USER_ACCESS_END
+        movl %eax, (%rcx)
+        xorl %eax, %eax
+        ret
+6:      USER_ACCESS_END
+        movl $1, %eax
+        ret
+        EXTABLE 5b, 6b
+
         .section .note.GNU-stack, "", @progbits

@@ -11,6 +11,7 @@ extern "C" kernel::usize x86_copy_user(void* dst, const void* src, kernel::usize
 extern "C" kernel::usize x86_clear_user(void* dst, kernel::usize n);
 extern "C" kernel::i64 x86_strncpy_user(char* dst, const char* src, kernel::usize n);
 extern "C" kernel::u8 x86_kernel_load_byte(const kernel::u8* address);
+extern "C" int x86_user_cmpxchg32(kernel::u32* user, kernel::u32 expected, kernel::u32 desired, kernel::u32* old);
 
 // kernel.ld gathers every uaccess.S EXTABLE entry between these.
 struct ExceptionTableEntry {
@@ -113,6 +114,11 @@ i64 strncpy_from_user(char* dst, u64 user_src, usize n) {
         done += piece;
     }
     return static_cast<i64>(n);
+}
+
+bool user_cmpxchg_u32(u64 user_address, u32 expected, u32 desired, u32* old) {
+    if (!x86::user_page_accessible(user_address)) return false;
+    return x86_user_cmpxchg32(reinterpret_cast<u32*>(user_address), expected, desired, old) == 0;
 }
 
 // The copies' faults only: a kernel-mode #PF at a listed instruction.
