@@ -83,6 +83,9 @@ int boot_main() {
     // allocators see real concurrency; the boot CPU then checks everything.
     if (self_test) memory_self_test_prepare();
     g_self_test = self_test;
+    // Before the other CPUs start: their idle loops end when init has exited,
+    // and a host process may boot several machines one after another.
+    reset_pids_and_init_status();
     g_cpus_online = 1;
     g_cpus_tested = 0;
     hal::start_secondary_cpus(secondary_main);

@@ -76,7 +76,8 @@ std::string report_table(const MachineConfig& config, const StatsRegistry& machi
     };
     std::vector<Column> columns;
     for (uint32_t c = 0; c < config.cpus; ++c) columns.push_back({fmt::format("cpu{}", c), &machine, fmt::format("cpu{}", c)});
-    for (const std::string& scope : processes.scopes()) columns.push_back({scope, &processes, scope});
+    for (const std::string& scope : processes.scopes())
+        if (scope != "kernel") columns.push_back({scope, &processes, scope});
 
     struct Row {
         const char* label;
@@ -102,6 +103,8 @@ std::string report_table(const MachineConfig& config, const StatsRegistry& machi
         {"uaccess bytes", {"kernel.uaccess_bytes"}},
         {"context switches", {"kernel.context_switches"}},
         {"timer interrupts", {"kernel.timer_interrupts"}},
+        {"IPIs sent", {"kernel.ipis_sent"}},
+        {"IPIs received", {"kernel.ipis_received"}},
         {"CR3 writes", {"kernel.cr3_writes"}},
         {"INVLPG", {"kernel.invlpg"}},
         {"frames zeroed", {"kernel.frames_zeroed"}},
@@ -145,10 +148,12 @@ std::string report_table(const MachineConfig& config, const StatsRegistry& machi
     return out;
 }
 
-// The kernel's own counters of each process: faults by kind, syscalls by name.
+// The kernel's own counters of each process: faults by kind, syscalls by name;
+// then the kernel's totals (TLB coherence, scheduling, futexes).
 std::string report_process(const StatsRegistry& processes) {
     std::string out;
     for (const std::string& scope : processes.scopes()) {
+        if (scope == "kernel") continue;
         std::string faults, calls, enosys;
         for (const auto& [name, counter] : processes.counters_of(scope)) {
             if (!*counter) continue;
@@ -160,6 +165,16 @@ std::string report_process(const StatsRegistry& processes) {
         out += fmt::format("{}: page faults:{}\n", scope, faults.empty() ? " none" : faults);
         out += fmt::format("{}: syscalls ({}):{}\n", scope, get(processes, scope, "syscalls.total"), calls.empty() ? " none" : calls);
         if (!enosys.empty()) out += fmt::format("{}: unimplemented syscalls (ENOSYS):{}\n", scope, enosys);
+    }
+    if (processes.has("kernel", "shootdown.requests")) {
+        auto k = [&](const char* name) { return get(processes, "kernel", name); };
+        out += fmt::format("kernel: TLB shootdowns {} ({} to other CPUs, {} CPUs interrupted), "
+                           "CR3 loads {} ({} kept their PCID, {} flushed a stale one)\n",
+                           k("shootdown.requests"), k("shootdown.remote_requests"), k("shootdown.remote_cpus"),
+                           k("tlb.user_space_loads"), k("tlb.loads_kept_pcid"), k("tlb.loads_stale_flush"));
+        out += fmt::format("kernel: context switches {}, preemptions {}, steals {}; futex waits {}, wakes {}, timeouts {}\n",
+                           k("sched.switches"), k("sched.preemptions"), k("sched.steals"), k("futex.waits"),
+                           k("futex.wakes"), k("futex.timeouts"));
     }
     return out;
 }

@@ -1,5 +1,7 @@
 #include "kernel/proc/init.h"
 
+#include "kernel/kernel_counters.h"
+
 #include "kernel/fs/char_device.h"
 #include "kernel/fs/initramfs.h"
 #include "kernel/fs/vfs.h"
@@ -72,6 +74,7 @@ int run_init(const CommandLine& cl) {
     if (const i64 r = process_start(p); r < 0) return cannot_run("cannot start", cl.init, r, "process_start");
     // This CPU schedules like the others until init ends; the run ends with it.
     run_idle_loop(init_exited);
+    publish_kernel_counters();
     const i32 status = init_wait_status();
     if ((status & 0x7f) == 0) {
         const int code = (status >> 8) & 0xff;

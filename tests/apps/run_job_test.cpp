@@ -1,6 +1,7 @@
 // `simx run` (apps/simx/run_job.h) end to end: guest programs from
 // guest_userland run on a fresh simulated machine with their output, exit
 // status and counters checked, and the job's own failure modes.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -167,6 +168,15 @@ TEST(RunJob, ProcessesOnOneTwoOrFourCpusGiveTheSameOutputAndReproduce) {
         EXPECT_EQ(a.result.stats_json, b.result.stats_json) << cpus << " CPUs";
         // Six children and their parent, all reported.
         EXPECT_NE(a.result.stats_json.find("\"process7\""), std::string::npos);
+        // Every CPU took part: a second boot in the same host process must
+        // not inherit the first one's state (it once let secondaries see
+        // "init has exited" and stop at once).
+        for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
+            const std::string& j = a.result.stats_json;
+            const size_t at = j.find("\"context_switches\": ", j.find(fmt::format("\"cpu{}\"", cpu)));
+            ASSERT_NE(at, std::string::npos);
+            EXPECT_GT(std::stoull(j.substr(at + 20)), 0u) << "cpu" << cpu << " of " << cpus << " never ran a task";
+        }
         if (cpus == 1) {
             // On one CPU the timer shares it: children are interrupted before they end.
             const std::string& j = a.result.stats_json;
