@@ -12,6 +12,7 @@
 #   qemu_user_exit_status      exit(3) reaches QEMU's exit status;
 #   qemu_user_segv*            SIGSEGV kills init: status 139;
 #   qemu_user_mem_pie          a static-PIE program;
+#   qemu_user_smp4_busybox     Debian's busybox-static runs a shell pipeline (when installed);
 #   qemu_user_smp4_*           four vCPUs (MTTCG), the program on the boot CPU while
 #                              the others idle; qemu_user_smp4_qemu64_uaccess on the
 #                              minimal CPU;
@@ -106,6 +107,15 @@ simx_qemu_user_test(qemu_user_qemu64_float qemu64 1 ${_qemu_guest_cpio} 0 "init=
 simx_qemu_user_test(qemu_user_qemu64_strings qemu64 1 ${_qemu_guest_cpio} 0 "init=/bin/strings-pie" --guest-test)
 simx_qemu_user_test(qemu_user_4level_files max,la57=off 1 ${_qemu_guest_cpio} 0 "init=/bin/files" --guest-test
   --expect "4-level paging")
+
+# Debian's busybox-static (glibc) from the same initramfs, a shell pipeline on 4 vCPUs.
+if(SIMX_GUEST_BUSYBOX)
+  simx_qemu_user_test(qemu_user_smp4_busybox max 4 ${_qemu_guest_cpio} 0
+    [=[init=/bin/busybox -- sh -c "cd /data && cat numbers.txt | sort -rn | head -3 | xargs echo && sha256sum hello.txt && echo pipeline-done"]=]
+    --expect "999 998 997"
+    --expect "ac8a8f39be3b6cb82d80190fc7af409834883afd1d2adc7c3b1cb0756c916555  hello.txt"
+    --expect "pipeline-done")
+endif()
 
 # tests/qemu's own programs.
 set(_qemu_own_cpio ${SIMX_QEMU_TEST_INITRAMFS})
