@@ -18,10 +18,11 @@
 namespace simx {
 namespace {
 
-// Instructions (and, counting kernel entries, cycles) a CPU runs in user mode
-// before the scheduler may run another CPU: keeps the CPUs' clocks close
-// without a timer interrupt per quantum.
-constexpr uint64_t kUserQuantum = 20'000;
+// Instructions a CPU runs in user mode per interpreter call at most. The
+// scheduler of simulated CPUs gets its turn once the CPU's clock passed its
+// quantum (machine.quantum_cycles, counting kernel entries too), which keeps
+// the CPUs' clocks within a quantum of each other without a timer interrupt.
+constexpr uint64_t kMaxRun = 20'000;
 
 void frame_to_state(const kernel::TrapFrame& f, CpuState& s) {
     s.gpr = {f.rax, f.rcx, f.rdx, f.rbx, f.rsp, f.rbp, f.rsi, f.rdi, f.r8, f.r9, f.r10, f.r11, f.r12, f.r13, f.r14, f.r15};
@@ -56,13 +57,15 @@ void SimHal::enter_user(const kernel::TrapFrame& initial) {
         // instructions (a sched_yield spin) must not keep them waiting.
         if (clock(cpu.id) >= cpu.quantum_end) {
             yield_to_scheduler();
-            me().quantum_end = clock(current_) + kUserQuantum;
+            me().quantum_end = clock(current_) + machine_.config().quantum_cycles;
             continue;
         }
         // The timer interrupts at an instruction boundary at or after its
         // deadline; a run stops before it (each instruction costs at least a
         // cycle, so a budget of the cycles left cannot overshoot it).
-        uint64_t budget = kUserQuantum;
+        // Each instruction costs at least a cycle: a budget of the quantum's
+        // cycles left cannot run far past it.
+        uint64_t budget = std::min<uint64_t>(kMaxRun, cpu.quantum_end - clock(cpu.id));
         // IPIs likewise, at the first boundary at or after their arrival; the
         // APIC gives them priority over the timer (higher vectors first).
         if (cpu.ipis_pending) {

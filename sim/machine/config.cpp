@@ -133,6 +133,7 @@ const std::vector<Binding>& bindings() {
         b.push_back(number_key<uint64_t>("machine.seed", [](MachineConfig& c) -> uint64_t& { return c.seed; }));
         b.push_back(number_key<uint64_t>("machine.frequency_mhz", [](MachineConfig& c) -> uint64_t& { return c.frequency_mhz; }));
         b.push_back(number_key<uint64_t>("machine.epoch_seconds", [](MachineConfig& c) -> uint64_t& { return c.epoch_seconds; }));
+        b.push_back(number_key<uint64_t>("machine.quantum_cycles", [](MachineConfig& c) -> uint64_t& { return c.quantum_cycles; }));
         b.push_back({"memory.nodes",
                      [](MachineConfig& c, const std::string& v) {
                          c.memory.node_bytes.clear();
@@ -342,6 +343,8 @@ void MachineConfig::validate() const {
     if (cpus == 0 || cpus > 256) throw SimError(fmt::format("machine.cpus must be 1..256 (got {})", cpus));
     if (frequency_mhz == 0 || frequency_mhz > 100000)
         throw SimError(fmt::format("machine.frequency_mhz must be 1..100000 (got {})", frequency_mhz));
+    if (quantum_cycles < 100 || quantum_cycles > 100'000'000)
+        throw SimError(fmt::format("machine.quantum_cycles must be 100..100000000 (got {})", quantum_cycles));
     if (memory.node_bytes.empty() || memory.node_bytes.size() > 64)
         throw SimError("memory.nodes must list 1..64 node sizes");
     for (size_t i = 0; i < memory.node_bytes.size(); ++i)

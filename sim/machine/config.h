@@ -125,6 +125,11 @@ struct MachineConfig {
     uint64_t seed = 1;
     uint64_t frequency_mhz = 4000;            // the cycle clock's rate (modeled time = cycles / rate)
     uint64_t epoch_seconds = 1767225600;      // wall-clock time at cycle 0 (2026-01-01T00:00:00Z): CLOCK_REALTIME
+    // How far (cycles) a CPU runs user code ahead of the others before the
+    // scheduler of simulated CPUs lets them catch up: the bound on their clock
+    // skew, so on how late an IPI may find its target (smaller: more accurate
+    // cross-CPU timing, more host-side switching).
+    uint64_t quantum_cycles = 5000;
     TlbConfig tlb;
     PscConfig psc;
     CacheConfig cache;
