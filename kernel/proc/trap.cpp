@@ -105,9 +105,9 @@ void signal_fault(Process& p, const TrapFrame& frame, u8 vector, u64 error_code,
 void user_exception(TrapFrame& frame, u8 vector, u64 error_code, u64 cr2) {
     Process* p = current_process();
     KASSERT(p, "user-mode exception %u with no current process", vector);
-    ++p->counters.exceptions;
+    __atomic_fetch_add(&p->counters.exceptions, 1, __ATOMIC_RELAXED);  // threads count on several CPUs
     if (vector == 14) {
-        ++p->counters.page_faults;
+        __atomic_fetch_add(&p->counters.page_faults, 1, __ATOMIC_RELAXED);
         if (error_code & kPfReserved) panic("reserved bit set in a user PTE at %#llx", static_cast<unsigned long long>(cr2));
         const FaultResult r = p->space->handle_page_fault(cr2, access_of(error_code), true);
         if (r.status == FaultStatus::kRetry) return;

@@ -74,10 +74,10 @@ private:
 };
 
 void count_read(i64 n) {
-    if (Process* p = current_process(); p && n > 0) p->counters.bytes_read += static_cast<u64>(n);
+    if (Process* p = current_process(); p && n > 0) __atomic_fetch_add(&p->counters.bytes_read, static_cast<u64>(n), __ATOMIC_RELAXED);
 }
 void count_written(i64 n) {
-    if (Process* p = current_process(); p && n > 0) p->counters.bytes_written += static_cast<u64>(n);
+    if (Process* p = current_process(); p && n > 0) __atomic_fetch_add(&p->counters.bytes_written, static_cast<u64>(n), __ATOMIC_RELAXED);
 }
 
 // Does a data call on this file go on after a full chunk? Regular files and

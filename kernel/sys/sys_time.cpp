@@ -35,12 +35,23 @@ bool clock_now(i64 clock, u64* ns) {
         case kClockMonotonicRaw:
         case kClockMonotonicCoarse:
         case kClockBoottime: *ns = monotonic_ns(); return true;
-        case kClockProcessCputime:
-        case kClockThreadCputime: {
-            // The process has had the CPU since it started: one thread, no
-            // other work on its CPU.
-            const Process* p = current_process();
-            *ns = cycles_to_ns(hal::cycles() - (p ? p->start_cycles : 0));
+        case kClockThreadCputime:
+        case kClockProcessCputime: {
+            // CPU time: the cycles the calling thread (or every thread of
+            // its process, the ones gone included) spent on a CPU.
+            Task* me = current_task();
+            Process* p = current_process();
+            const u64 now = hal::cycles();
+            u64 cycles = me->run_cycles + (now - me->switched_in);
+            if (clock == kClockProcessCputime && p) {
+                SpinGuard guard(p->signal_lock);  // the thread list is stable under it
+                cycles = p->counters.user_cycles;
+                p->threads.for_each([&](Task& t) {
+                    cycles += t.run_cycles;
+                    if (&t == me) cycles += now - t.switched_in;
+                });
+            }
+            *ns = cycles_to_ns(cycles);
             return true;
         }
         default: return false;
