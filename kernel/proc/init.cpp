@@ -1,6 +1,8 @@
 #include "kernel/proc/init.h"
 
 #include "kernel/kernel_counters.h"
+#include "kernel/mm/tlb_context.h"
+#include "kernel/sync/futex.h"
 
 #include "kernel/fs/char_device.h"
 #include "kernel/fs/initramfs.h"
@@ -74,6 +76,9 @@ int run_init(const CommandLine& cl) {
     if (const i64 r = process_start(p); r < 0) return cannot_run("cannot start", cl.init, r, "process_start");
     // This CPU schedules like the others until init ends; the run ends with it.
     run_idle_loop(init_exited);
+    // The subsystems' checkers, on every run that ends normally.
+    check_futexes();
+    check_tlb_context();
     publish_kernel_counters();
     const i32 status = init_wait_status();
     if ((status & 0x7f) == 0) {
