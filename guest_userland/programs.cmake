@@ -77,6 +77,18 @@ function(simx_guest_executable name source)
   set(_simx_guest_outputs ${_simx_guest_outputs} ${out} ${out}-pie CACHE INTERNAL "")
 endfunction()
 
+# simx_guest_glibc(NAME SOURCE DEPENDS...): NAME-glibc, a static glibc program (the
+# host's gcc and libc.a, -pthread): another libc's start-up, clone3 and pthreads.
+function(simx_guest_glibc name source)
+  set(out ${SIMX_GUEST_BIN_DIR}/${name}-glibc)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${SIMX_GUEST_BIN_DIR}
+    COMMAND ${SIMX_HOST_GCC} -static -pthread ${_simx_guest_cflags} -o ${out} ${source}
+    DEPENDS ${source} ${ARGN}
+    COMMENT "gcc -static (glibc) guest ${name}-glibc" VERBATIM)
+  set(_simx_guest_outputs ${_simx_guest_outputs} ${out} CACHE INTERNAL "")
+endfunction()
+
 # simx_guest_dynamic(NAME SOURCE [LIBS LIB...] [DEPENDS FILE...]): NAME-dyn, linked
 # dynamically (musl-gcc's default) against musl's libc.so and our lib<LIB>.so.
 function(simx_guest_dynamic name source)
@@ -116,6 +128,7 @@ endfunction()
 #   SOURCE    build NAME from S.c instead (one source run in several ways)
 #   DYNAMIC   also build NAME-dyn, dynamically linked (tests: guest.NAME.dynamic)
 #   DYNAMIC_ONLY  only NAME-dyn (a program that needs a shared library)
+#   GLIBC     also build NAME-glibc, static with glibc (tests: guest.NAME.glibc)
 #   LIBS      our shared libraries NAME-dyn links against (lib/<LIB>.c)
 #   EXPECT    the exit status both runs must give (default 0; 128+N for signal N)
 #   STDIN     file fed to standard input (default /dev/null)
@@ -124,7 +137,7 @@ endfunction()
 #   CPUS      run under simx once per CPU count listed (guest.NAME.VARIANT.Ncpu), each
 #             compared with the same host run (default: one run on simx's default, 1 CPU)
 function(simx_guest_program kind name)
-  cmake_parse_arguments(G "DYNAMIC;DYNAMIC_ONLY" "SOURCE;EXPECT;STDIN" "ARGS;LIBS;CPUS" ${ARGN})
+  cmake_parse_arguments(G "DYNAMIC;DYNAMIC_ONLY;GLIBC" "SOURCE;EXPECT;STDIN" "ARGS;LIBS;CPUS" ${ARGN})
   if(NOT DEFINED G_SOURCE)
     set(G_SOURCE ${name})
   endif()
@@ -156,6 +169,10 @@ function(simx_guest_program kind name)
   if(G_DYNAMIC OR G_DYNAMIC_ONLY)
     simx_guest_dynamic(${name} ${dir}/${G_SOURCE}.c LIBS ${G_LIBS} DEPENDS ${header})
     list(APPEND variants dynamic)
+  endif()
+  if(G_GLIBC)
+    simx_guest_glibc(${name} ${dir}/${G_SOURCE}.c ${header})
+    list(APPEND variants glibc)
   endif()
   set(SIMX_GUEST_${name}_VARIANTS "${variants}" CACHE INTERNAL "")
   set(SIMX_GUEST_PROGRAMS ${SIMX_GUEST_PROGRAMS} ${name} CACHE INTERNAL "")
@@ -206,12 +223,12 @@ simx_guest_program(TEST     signal_children)
 simx_guest_program(TEST     pipes        ARGS @DATA@/../bin/pipes)
 simx_guest_program(TEST     pipe_signals)
 # Threads (issue 6, item 4): musl pthreads and raw futexes, on 1, 2 and 4 CPUs.
-simx_guest_program(TEST     threads      DYNAMIC CPUS 1 2 4)
+simx_guest_program(TEST     threads      DYNAMIC GLIBC CPUS 1 2 4)
 simx_guest_program(TEST     threads_signals CPUS 1 2 4)
-simx_guest_program(TEST     threads_fork CPUS 1 2 4)
+simx_guest_program(TEST     threads_fork GLIBC CPUS 1 2 4)
 simx_guest_program(TEST     threads_exit CPUS 1 2 4 ARGS @DATA@/../bin/threads_exit)
 simx_guest_program(TEST     futex        CPUS 1 2 4)
-simx_guest_program(TEST     shootdown    CPUS 1 2 4)
+simx_guest_program(TEST     shootdown    GLIBC CPUS 1 2 4)
 # Dynamic linking with a shared library of our own (lib/guest.c -> /lib/libguest.so).
 simx_guest_shared_library(guest ${CMAKE_CURRENT_SOURCE_DIR}/lib/guest.c ${CMAKE_CURRENT_SOURCE_DIR}/lib/guest.h)
 simx_guest_program(TEST     shlib        DYNAMIC_ONLY LIBS guest)

@@ -112,13 +112,11 @@ i64 sys_vfork(const SyscallArgs& a) {
 // process (CLONE_VM and CLONE_VFORK allowed). Flags this kernel has no
 // meaning for — namespaces, ptrace, pidfds, CLONE_PARENT, separate file
 // tables between processes — are EINVAL rather than silently ignored.
-i64 sys_clone(const SyscallArgs& a) {
-    CloneArgs args;
-    args.flags = a.arg[0];
-    args.stack = a.arg[1];
-    args.parent_tid = a.arg[2];
-    args.child_tid = a.arg[3];
-    args.tls = a.arg[4];
+namespace {
+
+// clone's and clone3's common part: the flag combinations this kernel gives
+// a meaning to, then a thread or a process.
+i64 clone_with(const TrapFrame& frame, const CloneArgs& args) {
     constexpr u64 kExitSignalMask = 0xff;
     constexpr u64 kCommon = kCloneSettls | kCloneParentSettid | kCloneChildCleartid | kCloneChildSettid |
                             kCloneSysvsem | kCloneDetached;
@@ -127,11 +125,61 @@ i64 sys_clone(const SyscallArgs& a) {
         constexpr u64 kThread = kCloneVm | kCloneFs | kCloneFiles | kCloneSighand | kCloneThread;
         if ((flags & kThread) != kThread) return -linux::kEinval;
         if (flags & ~(kThread | kCommon | kExitSignalMask)) return -linux::kEinval;
-        return thread_create(*a.frame, args);
+        return thread_create(frame, args);
     }
     if (flags & (kCloneSighand | kCloneFs | kCloneFiles)) return -linux::kEinval;
     if (flags & ~(kExitSignalMask | kCommon | kCloneVm | kCloneVfork)) return -linux::kEinval;
-    return process_fork(*a.frame, args);
+    return process_fork(frame, args);
+}
+
+// struct clone_args (include/uapi/linux/sched.h): the first 64 bytes are
+// CLONE_ARGS_SIZE_VER0; set_tid/set_tid_size (VER1) and cgroup (VER2) follow.
+struct Clone3Args {
+    u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+static_assert(sizeof(Clone3Args) == 88);
+constexpr u64 kCloneArgsSizeVer0 = 64;
+
+}  // namespace
+
+i64 sys_clone(const SyscallArgs& a) {
+    CloneArgs args;
+    args.flags = a.arg[0];
+    args.stack = a.arg[1];
+    args.parent_tid = a.arg[2];
+    args.child_tid = a.arg[3];
+    args.tls = a.arg[4];
+    return clone_with(*a.frame, args);
+}
+
+// clone3(args, size) as Linux's copy_clone_args_from_user: a struct of at
+// least VER0's size (EINVAL), at most a page (E2BIG), whose bytes past the
+// fields known here are zero (E2BIG); the exit signal in its own field (flags
+// may not carry one); the stack as base and size. pidfds, set_tid and cgroups
+// are EINVAL, as the CLONE_* flags this kernel has no meaning for.
+i64 sys_clone3(const SyscallArgs& a) {
+    const u64 size = a.arg[1];
+    if (size < kCloneArgsSizeVer0) return -linux::kEinval;
+    if (size > kPageSize) return -linux::kE2big;
+    Clone3Args c{};
+    const u64 known = size < sizeof c ? size : sizeof c;
+    if (copy_from_user(&c, a.arg[0], known) != 0) return -linux::kEfault;
+    for (u64 at = sizeof c; at < size; ++at) {
+        u8 byte;
+        if (get_user(byte, a.arg[0] + at) != 0) return -linux::kEfault;
+        if (byte) return -linux::kE2big;
+    }
+    constexpr u64 kClonePidfd = 0x1000, kCloneIntoCgroup = 0x200000000ull;
+    if ((c.flags & 0xff) || c.exit_signal > 64) return -linux::kEinval;
+    if ((c.flags & (kClonePidfd | kCloneIntoCgroup)) || c.set_tid || c.set_tid_size) return -linux::kEinval;
+    if ((c.stack == 0) != (c.stack_size == 0)) return -linux::kEinval;
+    CloneArgs args;
+    args.flags = c.flags | c.exit_signal;
+    args.stack = c.stack ? c.stack + c.stack_size : 0;
+    args.parent_tid = c.parent_tid;
+    args.child_tid = c.child_tid;
+    args.tls = c.tls;
+    return clone_with(*a.frame, args);
 }
 
 i64 sys_wait4(const SyscallArgs& a) {

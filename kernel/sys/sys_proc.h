@@ -26,6 +26,7 @@ i64 sys_getrandom(const SyscallArgs& a);
 i64 sys_fork(const SyscallArgs& a);
 i64 sys_vfork(const SyscallArgs& a);
 i64 sys_clone(const SyscallArgs& a);
+i64 sys_clone3(const SyscallArgs& a);
 i64 sys_wait4(const SyscallArgs& a);
 i64 sys_waitid(const SyscallArgs& a);
 i64 sys_execve(const SyscallArgs& a);

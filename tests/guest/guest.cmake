@@ -5,6 +5,7 @@
 # and for those built dynamically too (DYNAMIC in programs.cmake; issue 6, item 5)
 #   guest.<name>.dynamic  (simx gets the initramfs: its /lib has musl's loader and our
 #                          libraries; the host run its own loader and LD_LIBRARY_PATH)
+#   guest.<name>.glibc    the same source linked statically with glibc (GLIBC)
 # run by run_guest.sh, which runs the binary natively and under `simx run` with the same
 # arguments, stdin and environment, and requires identical stdout, the expected exit
 # status from both, and (test programs) PASS lines and no FAIL line. Plus
@@ -33,6 +34,8 @@ foreach(name IN LISTS SIMX_GUEST_PROGRAMS)
     set(dynamic_options "")
     if(variant STREQUAL "pie")
       set(binary ${SIMX_GUEST_BIN_DIR}/${name}-pie)
+    elseif(variant STREQUAL "glibc")
+      set(binary ${SIMX_GUEST_BIN_DIR}/${name}-glibc)
     elseif(variant STREQUAL "dynamic")
       set(binary ${SIMX_GUEST_BIN_DIR}/${name}-dyn)
       set(dynamic_options --dynamic --lib-path ${SIMX_GUEST_LIB_DIR})
