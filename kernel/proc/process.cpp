@@ -12,6 +12,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/kernel_address_space.h"
 #include "kernel/mm/kmalloc.h"
+#include "kernel/proc/itimer.h"
 #include "kernel/proc/process_tree.h"
 #include "kernel/sched/scheduler.h"
 #include "kernel/mm/uaccess.h"
@@ -362,6 +363,7 @@ void thread_exit(i32 wait_status) {
     }
     p->thread_events.wake_all();
     if (!last) task_exit_and_schedule();
+    itimer_real_stop(*p);  // no SIGALRM for a zombie, no callback on a freed process
     hal::set_accounting(0);
     set_current_process(nullptr);
     publish_counters(*p);

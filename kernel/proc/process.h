@@ -27,6 +27,7 @@
 #include "kernel/lib/list.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/types.h"
+#include "kernel/sched/kernel_timer.h"
 #include "kernel/sched/task.h"
 #include "kernel/sched/wait_queue.h"
 
@@ -115,6 +116,10 @@ struct Process {
     bool group_exiting = false;
     i32 group_exit_status = 0;
     Task* exec_task = nullptr;        // the thread whose exec is killing the others
+    // ITIMER_REAL (kernel/proc/itimer.h): deadline 0 when disarmed.
+    SpinLock itimer_lock{"itimer"};
+    KernelTimer real_timer;
+    u64 real_deadline = 0, real_interval = 0;  // hal::cycles() units (signal_lock)
     // vfork (CLONE_VFORK): the parent sleeps on vfork_events until the child
     // execs or exits and so gives the shared address space back.
     bool vfork_pending = false;

@@ -29,7 +29,7 @@ struct RunQueue {
     Task* current = nullptr;
     Task* idle = nullptr;
     Task* prev = nullptr;    // the task being switched away from, until finish_switch
-    IntrusiveList<Task, &Task::timer_node> timers;  // armed sleep timers (unsorted: few)
+    IntrusiveList<KernelTimer, &KernelTimer::node> timers;  // armed kernel timers (unsorted: few)
     SchedulerCounters counters;
 };
 
@@ -145,8 +145,8 @@ u64 earliest_timer() {
     RunQueue& rq = g_rq.local();
     u64 earliest = 0;
     rq.lock.lock();
-    rq.timers.for_each([&](Task& t) {
-        if (!earliest || t.timer_deadline < earliest) earliest = t.timer_deadline;
+    rq.timers.for_each([&](KernelTimer& t) {
+        if (!earliest || t.deadline < earliest) earliest = t.deadline;
     });
     rq.lock.unlock();
     return earliest;
@@ -337,53 +337,67 @@ void arm_timer() {
     hal::timer_set_deadline(deadline);
 }
 
-void timer_arm(Task* t, u64 deadline) {
+void kernel_timer_arm(KernelTimer* t, u64 deadline) {
     RunQueue& rq = g_rq.local();
     rq.lock.lock();
-    KASSERT(!t->timer_armed, "task %u arms a second timer", t->tid);
-    t->timer_deadline = deadline;
-    t->timer_cpu = hal::current_cpu();
-    t->timer_armed = true;
-    t->timer_expired = false;
+    KASSERT(!t->armed, "a kernel timer armed twice");
+    t->deadline = deadline;
+    t->cpu = hal::current_cpu();
+    t->armed = true;
+    t->expired = false;
     rq.timers.push_back(*t);
     rq.lock.unlock();
 }
 
-bool timer_cancel(Task* t) {
-    RunQueue& rq = rq_of(t->timer_cpu);
+bool kernel_timer_cancel(KernelTimer* t) {
+    RunQueue& rq = rq_of(__atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE));
     rq.lock.lock();
-    if (t->timer_armed) {
+    if (t->armed) {
         rq.timers.remove(*t);
-        t->timer_armed = false;
+        t->armed = false;
     }
     rq.lock.unlock();
-    // An expiry that took it off the list may still be waking it.
-    while (__atomic_load_n(&t->timer_firing, __ATOMIC_ACQUIRE)) spin_relax();
-    return t->timer_expired;
+    // An expiry that took it off the list may still be running its callback.
+    while (__atomic_load_n(&t->firing, __ATOMIC_ACQUIRE)) spin_relax();
+    return t->expired;
 }
 
 void run_expired_timers() {
     RunQueue& rq = g_rq.local();
     for (;;) {
         const u64 now = hal::cycles();
-        Task* due = nullptr;
+        KernelTimer* due = nullptr;
         rq.lock.lock();
-        rq.timers.for_each([&](Task& t) {
-            if (!due && t.timer_deadline <= now) due = &t;
+        rq.timers.for_each([&](KernelTimer& t) {
+            if (!due && t.deadline <= now) due = &t;
         });
         if (due) {
             rq.timers.remove(*due);
-            due->timer_armed = false;
-            due->timer_expired = true;
-            __atomic_store_n(&due->timer_firing, true, __ATOMIC_RELEASE);
+            due->armed = false;
+            due->expired = true;
+            __atomic_store_n(&due->firing, true, __ATOMIC_RELEASE);
             ++rq.counters.timer_wakeups;
         }
         rq.lock.unlock();
         if (!due) return;
-        task_wake(due);
-        __atomic_store_n(&due->timer_firing, false, __ATOMIC_RELEASE);
+        due->fn(due);
+        __atomic_store_n(&due->firing, false, __ATOMIC_RELEASE);
     }
 }
+
+namespace {
+
+void wake_sleeper(KernelTimer* t) { task_wake(static_cast<Task*>(t->owner)); }
+
+}  // namespace
+
+void timer_arm(Task* t, u64 deadline) {
+    t->sleep_timer.fn = wake_sleeper;
+    t->sleep_timer.owner = t;
+    kernel_timer_arm(&t->sleep_timer, deadline);
+}
+
+bool timer_cancel(Task* t) { return kernel_timer_cancel(&t->sleep_timer); }
 
 const SchedulerCounters& scheduler_counters(u32 cpu) { return rq_of(cpu).counters; }
 u32 runnable_tasks(u32 cpu) { return queued(cpu); }

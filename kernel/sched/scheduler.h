@@ -47,17 +47,15 @@ void schedule();
 // What a new task's context calls first: completes the switch into it.
 void finish_switch();
 
-// Sleep timers: a task about to sleep arms one for `deadline` (cycles) on
-// this CPU; when the deadline passes the CPU wakes it (task_wake), unless
-// timer_cancel disarmed it first. Expiry is checked on every timer
-// interrupt, every schedule() and every idle step, and the CPU's timer is
-// armed for the earliest deadline, so a sleeper wakes within an idle step
-// (kIdleCycles) of it.
+// Sleep timers (kernel timers, kernel_timer.h, whose callback wakes the
+// task): a task about to sleep arms one for `deadline` (cycles) on this CPU;
+// when the deadline passes the CPU wakes it (task_wake), unless timer_cancel
+// disarmed it first.
 void timer_arm(Task* task, u64 deadline);
 // Disarms it; once this returns the timer will not wake the task. True when
 // it had already expired (the sleep ended by its deadline).
 bool timer_cancel(Task* task);
-// Wakes the sleepers of this CPU whose deadlines passed.
+// Runs the kernel timers of this CPU whose deadlines passed.
 void run_expired_timers();
 
 // The idle loop: runs tasks as they become runnable, idling the CPU between
@@ -75,7 +73,7 @@ struct SchedulerCounters {
     u64 preemptions = 0;
     u64 steals = 0;
     u64 idle_entries = 0;
-    u64 timer_wakeups = 0;   // sleepers woken by their deadline
+    u64 timer_wakeups = 0;   // kernel timers that fired (sleepers woken by their deadline, alarms)
 };
 const SchedulerCounters& scheduler_counters(u32 cpu);
 u32 runnable_tasks(u32 cpu);

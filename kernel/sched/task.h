@@ -25,6 +25,7 @@
 #include "kernel/lib/list.h"
 #include "kernel/lib/types.h"
 #include "kernel/proc/signal_state.h"
+#include "kernel/sched/kernel_timer.h"
 
 namespace kernel {
 
@@ -59,16 +60,11 @@ struct Task {
     i64 syscall_nr = -1;               // the syscall in progress (Linux's orig_ax), for restarts; -1 outside one
     TaskSignals signals;               // blocked mask, thread-directed pending set, altstack (kernel/proc/signal.h)
 
-    // A timed sleep (scheduler.h sleep timers): woken at timer_deadline unless
-    // something else woke it first. On timer_cpu's timer list while armed.
-    u64 timer_deadline = 0;
-    u32 timer_cpu = 0;
-    bool timer_armed = false;
-    bool timer_firing = false;         // its expiry is waking it right now (timer_cancel waits)
-    bool timer_expired = false;        // the last timed sleep ended by its deadline
+    // A timed sleep (scheduler.h sleep timers): woken at the deadline unless
+    // something else woke it first.
+    KernelTimer sleep_timer;
 
     ListNode run_node;                 // on its run queue while runnable
-    ListNode timer_node;               // on a CPU's timer list while armed
     ListNode wait_node;                // on a wait queue while sleeping
     ListNode thread_node;              // on its process's thread list
 };

@@ -3,6 +3,7 @@
 #include "kernel/hal/hal.h"
 #include "kernel/lib/errno.h"
 #include "kernel/mm/uaccess.h"
+#include "kernel/proc/itimer.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/signal.h"
 #include "kernel/sched/scheduler.h"
@@ -153,6 +154,75 @@ i64 sys_clock_nanosleep(const SyscallArgs& a) {
         return interrupted_sleep(left, a.arg[3]);
     }
     return 0;
+}
+
+// ---------------------------------------------------------------- interval timers
+
+namespace {
+
+constexpr i32 kItimerReal = 0;
+
+struct Itimerval {
+    Timeval interval;
+    Timeval value;
+};
+
+u64 timeval_ns(const Timeval& t) {
+    const u64 max_seconds = ~u64{0} / kNsPerSecond / 4;
+    const u64 seconds = static_cast<u64>(t.tv_sec) > max_seconds ? max_seconds : static_cast<u64>(t.tv_sec);
+    return seconds * kNsPerSecond + static_cast<u64>(t.tv_usec) * 1000;
+}
+
+// Linux reports a time left in whole microseconds, rounding a part up.
+Timeval ns_timeval(u64 ns) {
+    const u64 us = (ns + 999) / 1000;
+    return {static_cast<i64>(us / 1'000'000), static_cast<i64>(us % 1'000'000)};
+}
+
+bool valid(const Timeval& t) { return t.tv_sec >= 0 && t.tv_usec >= 0 && t.tv_usec < 1'000'000; }
+
+// Only ITIMER_REAL: ITIMER_VIRTUAL and ITIMER_PROF are not kept
+// (kernel/proc/itimer.h) and are EINVAL, as an unknown timer is.
+i64 check_which(i32 which) { return which == kItimerReal ? 0 : -linux::kEinval; }
+
+}  // namespace
+
+i64 sys_getitimer(const SyscallArgs& a) {
+    const i32 which = static_cast<i32>(a.arg[0]);
+    if (const i64 r = check_which(which); r < 0) return r;
+    u64 value = 0, interval = 0;
+    itimer_real_get(*current_process(), &value, &interval);
+    const Itimerval out{ns_timeval(interval), ns_timeval(value)};
+    return put_user(a.arg[1], out);
+}
+
+i64 sys_setitimer(const SyscallArgs& a) {
+    const i32 which = static_cast<i32>(a.arg[0]);
+    if (const i64 r = check_which(which); r < 0) return r;
+    Itimerval in{};
+    // A null new value disarms, as Linux has always taken it.
+    if (a.arg[1] && get_user(in, a.arg[1]) != 0) return -linux::kEfault;
+    if (!valid(in.value) || !valid(in.interval)) return -linux::kEinval;
+    u64 old_value = 0, old_interval = 0;
+    itimer_real_set(*current_process(), timeval_ns(in.value), timeval_ns(in.interval), &old_value, &old_interval);
+    if (a.arg[2]) {
+        const Itimerval out{ns_timeval(old_interval), ns_timeval(old_value)};
+        if (put_user(a.arg[2], out) != 0) return -linux::kEfault;
+    }
+    return 0;
+}
+
+// alarm(seconds): ITIMER_REAL once; the seconds the previous one had left,
+// rounded as Linux's alarm_setitimer (to the nearest second, at least 1 if any
+// time was left).
+i64 sys_alarm(const SyscallArgs& a) {
+    const u64 seconds = static_cast<u32>(a.arg[0]);
+    u64 old_value = 0;
+    itimer_real_set(*current_process(), seconds * kNsPerSecond, 0, &old_value, nullptr);
+    const Timeval left = ns_timeval(old_value);
+    i64 secs = left.tv_sec;
+    if ((!secs && left.tv_usec) || left.tv_usec >= 500'000) ++secs;
+    return secs;
 }
 
 }  // namespace kernel

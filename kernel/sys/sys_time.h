@@ -14,6 +14,9 @@ i64 sys_gettimeofday(const SyscallArgs& a);
 i64 sys_time(const SyscallArgs& a);
 i64 sys_nanosleep(const SyscallArgs& a);
 i64 sys_clock_nanosleep(const SyscallArgs& a);
+i64 sys_getitimer(const SyscallArgs& a);
+i64 sys_setitimer(const SyscallArgs& a);
+i64 sys_alarm(const SyscallArgs& a);
 
 // Nanoseconds of modeled time since cycle 0.
 }  // namespace kernel
