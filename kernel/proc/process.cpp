@@ -215,6 +215,20 @@ Task* find_thread_locked(Process& p, u32 tid) {
     return found;
 }
 
+Task* find_thread_any_locked(u32 tid) {
+    struct Search {
+        u32 tid;
+        Task* found;
+    } search{tid, nullptr};
+    for_each_process_locked(
+        [](Process* p, void* context) {
+            auto* s = static_cast<Search*>(context);
+            if (!s->found) s->found = find_thread_locked(*p, s->tid);
+        },
+        &search);
+    return search.found;
+}
+
 i64 process_fork(const TrapFrame& frame, const CloneArgs& args) {
     Process* parent = current_process();
     Task* me = current_task();
@@ -239,6 +253,7 @@ i64 process_fork(const TrapFrame& frame, const CloneArgs& args) {
     for (u32 i = 0; i < kSignalCount; ++i) child->actions[i] = parent->actions[i];
     for (u32 i = 0; i < Process::kRlimitCount; ++i) child->rlimits[i] = parent->rlimits[i];
     t->signals.blocked = me->signals.blocked;  // Linux's copy_process: mask and altstack inherited, pending not
+    t->allowed_cpus = me->allowed_cpus;        // and the CPU affinity
     if (!(args.flags & kCloneVm) || (args.flags & kCloneVfork)) {
         // Linux drops the altstack for CLONE_VM children that are not vforks.
         t->signals.altstack_sp = me->signals.altstack_sp;
@@ -281,6 +296,7 @@ i64 thread_create(const TrapFrame& frame, const CloneArgs& args) {
     if (!t) return -linux::kEnomem;
     t->tid = allocate_pid();
     t->signals.blocked = me->signals.blocked;  // the altstack is not inherited by CLONE_VM threads
+    t->allowed_cpus = me->allowed_cpus;
     copy_user_state(t, frame, args);
     if ((args.flags & kCloneChildSettid) && put_user(args.child_tid, t->tid) != 0) {
         free_unstarted_task(t);

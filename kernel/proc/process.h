@@ -211,8 +211,9 @@ i64 thread_create(const TrapFrame& frame, const CloneArgs& args);
 // dies on its way out). A no-op when p is not the caller's process (boot's init).
 i64 process_exec_prepare(Process& p);
 
-// The thread with this tid in p (tree lock held), or nullptr.
+// The thread with this tid in p, or in any process (tree lock held), or nullptr.
 Task* find_thread_locked(Process& p, u32 tid);
+Task* find_thread_any_locked(u32 tid);
 // Ends it as the default action of `signal` would (terminate; core dumps are
 // plain terminations).
 [[noreturn]] void process_kill(i32 signal);

@@ -186,7 +186,7 @@ void on_interrupt(TrapFrame& frame, u8 vector) {
     switch (vector) {
         case hal::kTimerVector: scheduler_tick(); break;
         case hal::kCallFunctionVector: serve_cross_calls(); break;
-        case hal::kRescheduleVector: break;  // a kick: the way back to user mode looks at signals
+        case hal::kRescheduleVector: reschedule_if_disallowed(); break;  // a kick: signals are looked at below
         default:
             panic("unexpected interrupt vector %u at rip %#llx", vector, static_cast<unsigned long long>(frame.rip));
     }

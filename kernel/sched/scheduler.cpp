@@ -29,6 +29,7 @@ struct RunQueue {
     Task* current = nullptr;
     Task* idle = nullptr;
     Task* prev = nullptr;    // the task being switched away from, until finish_switch
+    Task* migrate = nullptr; // prev, runnable but not allowed here: finish_switch places it elsewhere
     IntrusiveList<KernelTimer, &KernelTimer::node> timers;  // armed kernel timers (unsorted: few)
     SchedulerCounters counters;
 };
@@ -41,12 +42,16 @@ RunQueue& rq_of(u32 cpu) { return g_rq.on(cpu); }
 u32 queued(u32 cpu) { return __atomic_load_n(&rq_of(cpu).queued, __ATOMIC_RELAXED); }
 
 // The CPU a woken or new task goes to: fewest queued tasks, its last CPU on a tie.
+bool allowed_on(const Task& t, u32 cpu) { return (t.allowed_cpus >> cpu) & 1; }
+
+// Among the CPUs its affinity allows (all, if that is none of the online ones).
 u32 place(const Task& t) {
     const u32 cpus = hal::boot_info().cpu_count;
-    u32 best = t.cpu < cpus ? t.cpu : 0;
+    u32 best = cpus;
+    if (t.cpu < cpus && allowed_on(t, t.cpu)) best = t.cpu;
     for (u32 c = 0; c < cpus; ++c)
-        if (queued(c) < queued(best)) best = c;
-    return best;
+        if (allowed_on(t, c) && (best == cpus || queued(c) < queued(best))) best = c;
+    return best == cpus ? 0 : best;
 }
 
 void enqueue(u32 cpu, Task* t) {
@@ -131,8 +136,14 @@ bool steal() {
     if (victim == me) return false;
     RunQueue& from = rq_of(victim);
     from.lock.lock();
-    Task* t = from.tasks.pop_back();
-    if (t) __atomic_store_n(&from.queued, from.queued - 1, __ATOMIC_RELAXED);
+    Task* t = nullptr;  // the most recently queued task that may run here
+    from.tasks.for_each([&](Task& candidate) {
+        if (allowed_on(candidate, me)) t = &candidate;
+    });
+    if (t) {
+        from.tasks.remove(*t);
+        __atomic_store_n(&from.queued, from.queued - 1, __ATOMIC_RELAXED);
+    }
     from.lock.unlock();
     if (!t) return false;
     enqueue(me, t);
@@ -256,16 +267,29 @@ void schedule() {
     // A wake-up that came while it was deciding to sleep: it stays.
     if (prev->state == TaskState::kSleeping && __atomic_exchange_n(&prev->wake_pending, false, __ATOMIC_SEQ_CST))
         __atomic_store_n(&prev->state, TaskState::kRunning, __ATOMIC_RELEASE);
+    const u32 me = hal::current_cpu();
     if (prev->state == TaskState::kRunning) {
         prev->state = TaskState::kRunnable;
-        if (!prev->idle) {
+        if (!prev->idle && allowed_on(*prev, me)) {
             rq.tasks.push_back(*prev);
             ++rq.queued;
+        } else if (!prev->idle) {
+            rq.migrate = prev;  // its affinity excludes this CPU: placed elsewhere once switched away
         }
     }
-    Task* next = rq.tasks.pop_front();
-    if (next) --rq.queued;
-    else next = rq.idle;
+    // The first queued task allowed here; one whose affinity changed while it
+    // was queued runs anyway rather than starve, and moves at its next switch.
+    Task* next = nullptr;
+    rq.tasks.for_each([&](Task& t) {
+        if (!next && allowed_on(t, me)) next = &t;
+    });
+    if (!next) next = rq.tasks.front();
+    if (next) {
+        rq.tasks.remove(*next);
+        --rq.queued;
+    } else {
+        next = rq.idle;
+    }
     if (next == prev) {
         prev->state = TaskState::kRunning;
         prev->slice_end = hal::cycles() + kTimeSliceCycles;
@@ -288,6 +312,8 @@ void finish_switch() {
     RunQueue& rq = g_rq.local();
     Task* prev = rq.prev;
     rq.prev = nullptr;
+    Task* migrate = rq.migrate;
+    rq.migrate = nullptr;
     rq.lock.unlock();
     if (prev) {
         // Read before on_cpu is cleared: from then on a sleeping prev may be
@@ -296,6 +322,7 @@ void finish_switch() {
         __atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
         if (dead) free_task(prev);
     }
+    if (migrate) enqueue(place(*migrate), migrate);
     arm_timer();
 }
 
@@ -316,10 +343,19 @@ void run_idle_loop(bool (*stop)()) {
     }
 }
 
+void reschedule_if_disallowed() {
+    Task* t = current_task();
+    if (!t->idle && !allowed_on(*t, hal::current_cpu())) schedule();
+}
+
 void scheduler_tick() {
     run_expired_timers();
     Task* t = current_task();
     if (t->idle) return;
+    if (!allowed_on(*t, hal::current_cpu())) {
+        schedule();
+        return;
+    }
     if (hal::cycles() >= t->slice_end && queued(hal::current_cpu()) > 0) {
         ++g_rq.local().counters.preemptions;
         schedule();

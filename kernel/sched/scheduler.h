@@ -62,8 +62,13 @@ void run_expired_timers();
 // them, until stop() holds; then returns on the CPU's idle task.
 void run_idle_loop(bool (*stop)());
 
+// Affinity (Task::allowed_cpus): placement, stealing and the choice of the
+// next task keep to a task's allowed CPUs; the current task leaves a CPU its
+// affinity no longer allows at its next schedule() (at once when it changed
+// its own, at the kick or tick otherwise).
+void reschedule_if_disallowed();
 // From the timer interrupt: preempts the current task if its slice is over
-// and another is waiting.
+// and another is waiting, or if its affinity excludes this CPU.
 void scheduler_tick();
 // The CPU's timer deadline for the current task (hal::timer_set_deadline).
 void arm_timer();

@@ -41,6 +41,7 @@ struct Task {
     bool wake_pending = false;
     bool idle = false;
     u32 cpu = 0;                       // where it runs or last ran
+    u64 allowed_cpus = ~u64{0};        // sched_setaffinity: the CPUs it may run on (bit per CPU)
 
     hal::KernelContext* context = nullptr;
     void* kernel_stack = nullptr;      // pmm pages the qemu build runs on

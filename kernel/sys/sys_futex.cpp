@@ -104,19 +104,10 @@ i64 sys_get_robust_list(const SyscallArgs& a) {
     if (tid == 0) {
         head = current_task()->robust_list;
     } else {
-        struct Search {
-            u32 tid;
-            Task* found;
-        } search{static_cast<u32>(tid), nullptr};
         SpinGuard guard(process_tree_lock());
-        for_each_process_locked(
-            [](Process* p, void* context) {
-                auto* s = static_cast<Search*>(context);
-                if (!s->found) s->found = find_thread_locked(*p, s->tid);
-            },
-            &search);
-        if (!search.found) return -linux::kEsrch;
-        head = search.found->robust_list;
+        Task* t = find_thread_any_locked(static_cast<u32>(tid));
+        if (!t) return -linux::kEsrch;
+        head = t->robust_list;
     }
     if (put_user(a.arg[1], head) != 0) return -linux::kEfault;
     if (put_user(a.arg[2], kRobustListHeadBytes) != 0) return -linux::kEfault;

@@ -1,6 +1,7 @@
 #include "kernel/sys/sys_proc.h"
 
 #include "kernel/hal/hal.h"
+#include "kernel/lib/bitmap.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
@@ -358,6 +359,70 @@ i64 sys_waitid(const SyscallArgs& a) {
         usage[1] = static_cast<i64>(us % 1'000'000);
         if (copy_to_user(rusage_at, usage, sizeof usage) != 0) return -linux::kEfault;
     }
+    return 0;
+}
+
+// ---------------------------------------------------------------- CPU affinity
+
+namespace {
+
+u64 online_cpus() { return CpuMask::all(hal::boot_info().cpu_count).bits(); }
+
+// The thread `pid` names (0: the caller), with the tree lock held by the caller.
+Task* affinity_target_locked(i64 pid) {
+    if (pid == 0) return current_task();
+    return pid > 0 ? find_thread_any_locked(static_cast<u32>(pid)) : nullptr;
+}
+
+}  // namespace
+
+// sched_getaffinity(pid, len, mask): the mask as a cpumask of 64 bits (this
+// kernel's CPU limit); len must hold it and be a multiple of a long (EINVAL);
+// returns the bytes written, as the raw syscall does.
+i64 sys_sched_getaffinity(const SyscallArgs& a) {
+    const i64 pid = static_cast<i32>(a.arg[0]);
+    const u64 len = a.arg[1];
+    if (len < sizeof(u64) || (len & (sizeof(u64) - 1))) return -linux::kEinval;
+    u64 mask;
+    {
+        SpinGuard guard(process_tree_lock());
+        Task* t = affinity_target_locked(pid);
+        if (!t) return -linux::kEsrch;
+        mask = t->allowed_cpus & online_cpus();
+    }
+    if (put_user(a.arg[2], mask) != 0) return -linux::kEfault;
+    return sizeof mask;
+}
+
+// sched_setaffinity(pid, len, mask): the CPUs the thread may run on (of the
+// first 64 bits given; the others name CPUs this kernel cannot have); none of
+// them online is EINVAL. A thread that must leave its CPU does so at once
+// (itself) or at its kick (another).
+i64 sys_sched_setaffinity(const SyscallArgs& a) {
+    const i64 pid = static_cast<i32>(a.arg[0]);
+    const u64 len = a.arg[1];
+    u64 mask = 0;
+    if (copy_from_user(&mask, a.arg[2], len < sizeof mask ? len : sizeof mask) != 0) return -linux::kEfault;
+    if (!(mask & online_cpus())) return -linux::kEinval;
+    Task* me = current_task();
+    Task* target;
+    {
+        SpinGuard guard(process_tree_lock());
+        target = affinity_target_locked(pid);
+        if (!target) return -linux::kEsrch;
+        __atomic_store_n(&target->allowed_cpus, mask, __ATOMIC_RELEASE);
+        if (target != me) task_kick(target);
+    }
+    if (target == me) reschedule_if_disallowed();
+    return 0;
+}
+
+// getcpu(cpu, node, cache): where the caller runs now (the cache argument is
+// unused since Linux 2.6.24).
+i64 sys_getcpu(const SyscallArgs& a) {
+    const u32 cpu = hal::current_cpu();
+    if (a.arg[0] && put_user(a.arg[0], cpu) != 0) return -linux::kEfault;
+    if (a.arg[1] && put_user(a.arg[1], hal::boot_info().cpu_node[cpu]) != 0) return -linux::kEfault;
     return 0;
 }
 
