@@ -231,6 +231,7 @@ simx_guest_program(TEST     futex        CPUS 1 2 4)
 simx_guest_program(TEST     shootdown    GLIBC CPUS 1 2 4)
 simx_guest_program(TEST     itimer       CPUS 1 2)
 simx_guest_program(TEST     affinity     CPUS 1 2 4)
+simx_guest_program(TEST     poll_mask    CPUS 1 2)
 # Dynamic linking with a shared library of our own (lib/guest.c -> /lib/libguest.so).
 simx_guest_shared_library(guest ${CMAKE_CURRENT_SOURCE_DIR}/lib/guest.c ${CMAKE_CURRENT_SOURCE_DIR}/lib/guest.h)
 simx_guest_program(TEST     shlib        DYNAMIC_ONLY LIBS guest)

@@ -33,6 +33,7 @@ static const struct test tests[] = {
     {"threads_fork", {0}, 0}, {"threads_exit", {"@BIN@/threads_exit", 0}, 0},
     {"futex", {0}, 0},        {"shootdown", {0}, 0},
     {"itimer", {0}, 0},       {"affinity", {0}, 0},
+    {"poll_mask", {0}, 0},
 };
 
 int main(int argc, char** argv) {

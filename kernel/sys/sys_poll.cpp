@@ -95,13 +95,29 @@ void write_back_timespec(u64 user, const Timeout& t) {
     (void)put_user(user, left);
 }
 
-// A signal mask argument of ppoll/pselect6: checked, not applied (sys_pipe.h).
-i64 check_sigmask(u64 user_mask, u64 size) {
+// The signal mask of ppoll/pselect6 (Linux's set_user_sigmask): in force
+// while the call waits. -EINVAL / -EFAULT, or 0 (*applied: a mask was given).
+i64 apply_sigmask(u64 user_mask, u64 size, bool* applied) {
+    *applied = false;
     if (!user_mask) return 0;
     if (size != kSigsetSize) return -kEinval;
     u64 mask;
     if (get_user(mask, user_mask) < 0) return -kEfault;
+    Task* t = current_task();
+    t->signals.saved_mask = signal_blocked(t);
+    signal_set_blocked(t, mask);
+    *applied = true;
     return 0;
+}
+
+// And after the wait (restore_saved_sigmask_unless): interrupted by a signal,
+// the old mask comes back once the handler's frame is built, so the handler
+// runs as under the call's mask (as sigsuspend); otherwise at once.
+void restore_sigmask(bool applied, i64 rc) {
+    if (!applied) return;
+    Task* t = current_task();
+    if (rc == -kEintr) t->signals.restore_saved_mask = true;
+    else signal_set_blocked(t, t->signals.saved_mask);
 }
 
 // ---------------------------------------------------------------- poll
@@ -227,8 +243,10 @@ i64 sys_ppoll(const SyscallArgs& a) {
         if (const i64 rc = read_timespec(a.arg[2], &ns); rc < 0) return rc;
         t = timeout_after_ns(ns);
     }
-    if (const i64 rc = check_sigmask(a.arg[3], a.arg[4]); rc < 0) return rc;
+    bool masked;
+    if (const i64 rc = apply_sigmask(a.arg[3], a.arg[4], &masked); rc < 0) return rc;
     const i64 rc = do_poll(a.arg[0], a.arg[1], t);
+    restore_sigmask(masked, rc);
     if (a.arg[2]) write_back_timespec(a.arg[2], t);
     return rc;
 }
@@ -262,14 +280,16 @@ i64 sys_pselect6(const SyscallArgs& a) {
         if (const i64 rc = read_timespec(a.arg[4], &ns); rc < 0) return rc;
         t = timeout_after_ns(ns);
     }
+    bool masked = false;
     if (a.arg[5]) {
         // { const sigset_t* ss; size_t ss_len; }
         u64 pair[2];
         if (copy_from_user(pair, a.arg[5], sizeof pair) < 0) return -kEfault;
-        if (const i64 rc = check_sigmask(pair[0], pair[1]); rc < 0) return rc;
+        if (const i64 rc = apply_sigmask(pair[0], pair[1], &masked); rc < 0) return rc;
     }
     const u64 sets[3] = {a.arg[1], a.arg[2], a.arg[3]};
     const i64 rc = do_select(a.arg[0], sets, t);
+    restore_sigmask(masked, rc);
     if (a.arg[4]) write_back_timespec(a.arg[4], t);
     return rc;
 }
