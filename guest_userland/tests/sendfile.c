@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -11,12 +13,18 @@
 #include "guest_test.h"
 
 int main(void) {
+    // Files of its own: ctest runs the static and PIE builds on the host at
+    // the same time, and shared names let one truncate the other's input.
+    char dir[] = "/tmp/sendfileXXXXXX", in_path[64], out_path[64];
+    CHECK("mkdtemp", mkdtemp(dir) != NULL);
+    snprintf(in_path, sizeof in_path, "%s/in", dir);
+    snprintf(out_path, sizeof out_path, "%s/out", dir);
     char data[10000];
     for (unsigned i = 0; i < sizeof data; i++) data[i] = (char)('a' + i % 26);
-    int in = open("/tmp/sendfile.in", O_CREAT | O_TRUNC | O_RDWR, 0644);
+    int in = open(in_path, O_CREAT | O_TRUNC | O_RDWR, 0644);
     CHECK("open_in", in >= 0);
     CHECK_EQ("fill", write(in, data, sizeof data), (long)sizeof data);
-    int out = open("/tmp/sendfile.out", O_CREAT | O_TRUNC | O_RDWR, 0644);
+    int out = open(out_path, O_CREAT | O_TRUNC | O_RDWR, 0644);
     CHECK("open_out", out >= 0);
 
     // With an offset pointer: the input's position stays, *offset moves.
@@ -46,12 +54,13 @@ int main(void) {
     CHECK_ERR("pipe_input", sendfile(out, p[0], NULL, 10), EINVAL);
     CHECK_ERR("bad_out", sendfile(99, in, NULL, 10), EBADF);
     CHECK_ERR("bad_in", sendfile(out, 99, NULL, 10), EBADF);
-    int append = open("/tmp/sendfile.out", O_WRONLY | O_APPEND);
+    int append = open(out_path, O_WRONLY | O_APPEND);
     CHECK_ERR("append_output", sendfile(append, in, &off, 10), EINVAL);
-    int rdonly = open("/tmp/sendfile.in", O_RDONLY);
+    int rdonly = open(in_path, O_RDONLY);
     CHECK_ERR("output_not_writable", sendfile(rdonly, in, &off, 10), EBADF);
     CHECK_ERR("offset_efault", sendfile(out, in, (off_t*)8, 10), EFAULT);
-    unlink("/tmp/sendfile.in");
-    unlink("/tmp/sendfile.out");
+    unlink(in_path);
+    unlink(out_path);
+    rmdir(dir);
     return guest_finish("sendfile");
 }
