@@ -16,15 +16,10 @@
 #include <unistd.h>
 
 #include "guest_test.h"
+#include "guest_proc.h"
 
 #define PAGES 64
 static volatile int global_value = 100;
-
-static int wait_status_of(pid_t pid) {
-    int status = -1;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    return status;
-}
 
 int main(int argc, char** argv) {
     const char* exec_path = argc > 1 ? argv[1] : "/bin/exit_status";

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "guest_test.h"
+#include "guest_proc.h"
 
 // <linux/futex.h> is not in musl's include path: the ABI constants.
 #define FUTEX_WAIT 0
@@ -57,17 +58,6 @@ static long futex2(int* uaddr, int op, int val, long val2, int* uaddr2, unsigned
 
 static long ms_between(const struct timespec* a, const struct timespec* b) {
     return (b->tv_sec - a->tv_sec) * 1000L + (b->tv_nsec - a->tv_nsec) / 1000000L;
-}
-
-static struct timespec clock_plus_ms(clockid_t clock, long ms) {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    ts.tv_nsec += ms * 1000000L;
-    while (ts.tv_nsec >= 1000000000L) {
-        ts.tv_nsec -= 1000000000L;
-        ts.tv_sec++;
-    }
-    return ts;
 }
 
 // A time certainly in the past on `clock`, and a valid timespec.

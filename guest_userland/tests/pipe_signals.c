@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "guest_test.h"
+#include "guest_proc.h"
 
 static volatile sig_atomic_t handled;
 static void on_signal(int sig) { handled = sig; }
@@ -33,12 +34,6 @@ static void set_handler(int sig, int flags) {
 static void pause_ms(long ms) {
     struct timespec ts = {0, ms * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-static int wait_status_of(pid_t pid) {
-    int status = -1;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    return status;
 }
 
 static int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status); }

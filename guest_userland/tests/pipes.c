@@ -25,17 +25,12 @@
 #include <unistd.h>
 
 #include "guest_test.h"
+#include "guest_proc.h"
 
 #define CAPACITY 65536
 
 // Byte i of the pattern stream a writer sends.
 static unsigned char pattern(size_t i) { return (unsigned char)(i * 131 + (i >> 9) * 7 + 1); }
-
-static int wait_status_of(pid_t pid) {
-    int status = -1;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    return status;
-}
 
 static int exited_ok(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 

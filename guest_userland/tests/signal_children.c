@@ -12,14 +12,10 @@
 #include <unistd.h>
 
 #include "guest_test.h"
+#include "guest_proc.h"
 
 static volatile sig_atomic_t hits;
 static siginfo_t chld_info;
-
-static void sleep_ms(long ms) {
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0) {}
-}
 
 static void on_usr1(int sig) { hits++; }
 

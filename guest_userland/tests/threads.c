@@ -19,20 +19,7 @@
 #include <unistd.h>
 
 #include "guest_test.h"
-
-static pid_t tid_now(void) { return (pid_t)syscall(SYS_gettid); }
-
-// An absolute CLOCK_REALTIME deadline ms milliseconds from now.
-static struct timespec deadline_in_ms(long ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += ms * 1000000L;
-    while (ts.tv_nsec >= 1000000000L) {
-        ts.tv_nsec -= 1000000000L;
-        ts.tv_sec++;
-    }
-    return ts;
-}
+#include "guest_proc.h"
 
 // Linux never ends a timed wait before its deadline.
 static int past(const struct timespec* deadline) {
@@ -394,7 +381,7 @@ static void* holder(void* arg) {
 static void test_timeouts(void) {
     sem_t empty;
     sem_init(&empty, 0, 0);
-    struct timespec dl = deadline_in_ms(20);
+    struct timespec dl = clock_plus_ms(CLOCK_REALTIME, 20);
     CHECK_ERR("sem_timedwait_timeout", sem_timedwait(&empty, &dl), ETIMEDOUT);
     CHECK("sem_timedwait_not_early", past(&dl));
     sem_destroy(&empty);
@@ -407,7 +394,7 @@ static void test_timeouts(void) {
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t c = PTHREAD_COND_INITIALIZER;
     pthread_mutex_lock(&m);
-    dl = deadline_in_ms(20);
+    dl = clock_plus_ms(CLOCK_REALTIME, 20);
     int r = pthread_cond_timedwait(&c, &m, &dl);
     int relocked = pthread_mutex_trylock(&m) == EBUSY;  // the mutex is held again on return
     pthread_mutex_unlock(&m);
@@ -420,14 +407,14 @@ static void test_timeouts(void) {
     pthread_t t;
     pthread_create(&t, NULL, holder, NULL);
     sem_wait(&held_taken);
-    dl = deadline_in_ms(20);
+    dl = clock_plus_ms(CLOCK_REALTIME, 20);
     r = pthread_mutex_timedlock(&held, &dl);
     CHECK_EQ("mutex_timedlock_timeout", r, ETIMEDOUT);
     CHECK("mutex_timedlock_not_early", past(&dl));
     CHECK_EQ("mutex_trylock_held_elsewhere", pthread_mutex_trylock(&held), EBUSY);
     sem_post(&held_release);
     pthread_join(t, NULL);
-    dl = deadline_in_ms(1000);
+    dl = clock_plus_ms(CLOCK_REALTIME, 1000);
     r = pthread_mutex_timedlock(&held, &dl);
     CHECK_EQ("mutex_timedlock_free", r, 0);
     if (r == 0) pthread_mutex_unlock(&held);

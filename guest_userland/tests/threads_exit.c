@@ -23,22 +23,9 @@
 #include <unistd.h>
 
 #include "guest_test.h"
+#include "guest_proc.h"
 
 #define FUTEX_WAIT_PRIVATE 128
-
-static pid_t tid_now(void) { return (pid_t)syscall(SYS_gettid); }
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int wait_status_of(pid_t pid) {
-    int status = -1;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    return status;
-}
 
 // Everything a child reports besides its status goes down this pipe.
 static int report[2];

@@ -19,20 +19,7 @@
 #include <unistd.h>
 
 #include "guest_test.h"
-
-static pid_t tid_now(void) { return (pid_t)syscall(SYS_gettid); }
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int wait_status_of(pid_t pid) {
-    int status = -1;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    return status;
-}
+#include "guest_proc.h"
 
 // A child's exit status: 64 | one bit per failed check (bits 0..5), so that the parent
 // can print each check by name. 64 alone means all passed.

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "guest_test.h"
+#include "guest_proc.h"
 
 static __thread int my_role;  // 0 in main, set by every worker on entry
 static atomic_int handled_count;
@@ -52,12 +53,6 @@ static void set_mask(int how, int sig) {
     sigemptyset(&s);
     sigaddset(&s, sig);
     pthread_sigmask(how, &s, NULL);
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
 }
 
 // Spin (yielding) until handled_count reaches n; bounded by the alarm in main.
